@@ -1,0 +1,101 @@
+// The configuration model of DESIGN.md §2 and its loader. Loading is strict: unknown keys,
+// wrong types, duplicate job names and bad durations throw config_error naming file:line:column.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/url/url.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace zefortd {
+
+using duration = std::chrono::milliseconds;
+
+// Where a value was written, for error messages. line and column are 1-based.
+struct source_position {
+  std::filesystem::path file;
+  int line = 0;
+  int column = 0;
+};
+
+// A configuration error: "FILE:LINE:COLUMN: message". Thrown only while loading.
+class config_error : public std::runtime_error {
+ public:
+  config_error(source_position where, const std::string& message);
+  const source_position& where() const { return where_; }
+
+ private:
+  source_position where_;
+};
+
+struct api_config {
+  boost::urls::url base_url;  // always ends with '/', scheme https (http only for loopback)
+  std::optional<std::filesystem::path> api_key_file;
+  std::optional<std::filesystem::path> ca_file;
+  duration timeout{std::chrono::seconds(30)};
+  unsigned connections = 4;
+  double rate_limit = 10;  // requests per second, 0 = unlimited
+};
+
+struct polling_config {
+  duration initial_delay{std::chrono::seconds(2)};
+  duration max_delay{std::chrono::minutes(2)};
+  double multiplier = 2;
+  duration give_up_after{std::chrono::hours(24)};
+  unsigned list_above = 50;
+  bool dismiss_foreign = false;
+};
+
+struct state_config {
+  std::filesystem::path journal;  // resolved: explicit, $STATE_DIRECTORY, or beside the file
+};
+
+struct metrics_config {
+  std::optional<std::string> listen;  // "host:port"
+};
+
+enum class job_timezone { utc, local };
+enum class overlap_policy { skip, allow };
+
+struct job_config {
+  std::string name;
+  std::string endpoint = "contracts/bulk_update/";
+  std::optional<std::string> schedule;  // parsed and kept; firing is the scheduler's business
+  job_timezone timezone = job_timezone::utc;
+  overlap_policy overlap = overlap_policy::skip;
+  duration catch_up{std::chrono::hours(1)};
+  boost::json::object payload;  // as written: templates such as "{{ today }}" unresolved
+  bool dismiss = true;
+  source_position where;  // where the job's entry begins
+
+  // Identifies this job's definition (endpoint + unresolved payload): a change of payload is a
+  // new revision. Stable across runs and machines (hex digest of a canonical serialisation).
+  std::string revision() const;
+};
+
+struct config {
+  std::filesystem::path file;  // the main file, absolute
+  api_config api;
+  polling_config polling;
+  state_config state;
+  metrics_config metrics;
+  std::vector<std::filesystem::path> included_files;  // what `include` globs matched, sorted
+  std::vector<job_config> jobs;                        // main file first, then includes in order
+
+  const job_config* find_job(std::string_view name) const;
+};
+
+// Reads the main file and every included job file. Throws config_error.
+config load_config(const std::filesystem::path& file);
+
+// The default configuration path: $CONFIGURATION_DIRECTORY/zefortd.yaml under systemd, else
+// /etc/zefortd/zefortd.yaml.
+std::filesystem::path default_config_path();
+
+}  // namespace zefortd
