@@ -1,0 +1,190 @@
+// The commands: configuration, key and journal are opened here, then the orchestrator runs.
+#include "app/commands.hpp"
+
+#include "app/journal.hpp"
+#include "app/orchestrator.hpp"
+#include "app/report.hpp"
+#include "core/api_key.hpp"
+#include "core/config.hpp"
+#include "core/duration.hpp"
+#include "core/log.hpp"
+#include "core/payload_template.hpp"
+
+#include <boost/json.hpp>
+
+#include <iostream>
+
+namespace zefortd {
+namespace {
+
+std::filesystem::path config_path(const command_line& cl) {
+  return cl.config_file.empty() ? default_config_path() : cl.config_file;
+}
+
+int cmd_validate(const config& cfg) {
+  std::cout << "configuration " << cfg.file.string() << " is valid\n"
+            << "  api: " << cfg.api.base_url.buffer() << ", " << cfg.api.connections
+            << " connections, timeout " << format_duration(cfg.api.timeout) << "\n"
+            << "  journal: " << cfg.state.journal.string() << "\n";
+  for (const auto& f : cfg.included_files) std::cout << "  included: " << f.string() << "\n";
+  std::cout << "  " << cfg.jobs.size() << (cfg.jobs.size() == 1 ? " job" : " jobs") << ":\n";
+  for (const auto& j : cfg.jobs) {
+    std::cout << "    " << j.name << ": POST " << j.endpoint;
+    if (j.schedule) std::cout << ", schedule \"" << *j.schedule << "\"";
+    std::cout << (j.dismiss ? "" : ", not dismissed") << ", revision " << j.revision() << "\n";
+  }
+  return exit_code::ok;
+}
+
+// Prints what `run` would send: URL and resolved body. The key is not part of either.
+int cmd_dry_run(const config& cfg, const std::vector<const job_config*>& jobs) {
+  auto now = std::chrono::system_clock::now();
+  for (const job_config* j : jobs) {
+    auto body = resolve_templates(j->payload, now, j->timezone);
+    std::cout << j->name << ": POST " << cfg.api.base_url.buffer() << j->endpoint << "\n  "
+              << boost::json::serialize(body) << "\n";
+  }
+  return exit_code::ok;
+}
+
+secret api_key_or_throw(const config& cfg) {
+  std::vector<std::string> warnings;
+  auto key = find_api_key(cfg.api, key_lookup_env{}, warnings);
+  for (const auto& w : warnings) log_warning(w);
+  if (!key) throw config_error({cfg.file, 0, 0}, key.error().message());
+  return std::move(*key);
+}
+
+journal_file open_journal(const config& cfg) {
+  journal_options o;
+  o.path = cfg.state.journal;
+  auto file = journal_file::open(o);
+  if (auto note = file.recovery_note()) log_warning(*note);
+  return file;
+}
+
+int cmd_run(const command_line& cl, const config& cfg) {
+  std::vector<const job_config*> selected;
+  if (cl.jobs.empty()) {
+    for (const auto& j : cfg.jobs) selected.push_back(&j);
+  } else {
+    for (const auto& name : cl.jobs) {
+      const job_config* j = cfg.find_job(name);
+      if (!j) {
+        std::cerr << "zefortd: no job named '" << name << "' in " << cfg.file.string() << "\n";
+        return exit_code::usage;
+      }
+      selected.push_back(j);
+    }
+  }
+  if (cl.dry_run) return cmd_dry_run(cfg, selected);
+  std::vector<std::string> names;
+  for (const job_config* j : selected) names.push_back(j->name);
+
+  orchestrator o(cfg, api_key_or_throw(cfg), open_journal(cfg));
+  auto reports = o.run_batch(names);
+  print_summary(std::cout, reports);
+  int status = exit_status_of(reports, o.interrupted());
+  if (status == exit_code::interrupted)
+    log_notice("interrupted; run the same command again to resume (nothing is submitted twice)");
+  return status;
+}
+
+int cmd_serve(const config& cfg) {
+  orchestrator o(cfg, api_key_or_throw(cfg), open_journal(cfg));
+  o.serve();
+  log_notice("stopped");
+  return exit_code::ok;
+}
+
+int cmd_status(const command_line& cl, const config& cfg) {
+  std::vector<journal_frame> frames;
+  try {
+    frames = read_journal_unlocked(cfg.state.journal);
+  } catch (const journal_io_error& e) {
+    if (e.code() != std::errc::no_such_file_or_directory) throw;
+  }
+  auto state = replay(cfg.state.journal, frames);
+  print_status(std::cout, cfg.state.journal, state, cl.json);
+  return exit_code::ok;
+}
+
+int cmd_journal(const command_line& cl, const config& cfg) {
+  if (cl.arguments.size() != 1 || (cl.arguments[0] != "check" && cl.arguments[0] != "repair")) {
+    std::cerr << "zefortd: journal takes 'check' or 'repair'\n";
+    return exit_code::usage;
+  }
+  const auto& path = cfg.state.journal;
+  bool repair = cl.arguments[0] == "repair";
+  auto report = repair ? repair_journal(path) : check_journal(path);
+  print_journal_report(std::cout, path, report);
+  if (report.sound || report.repaired) return exit_code::ok;
+  return report.end == scan_end::torn_tail ? 1 : exit_code::journal;
+}
+
+}  // namespace
+
+std::string usage_text() {
+  return R"(Usage: zefortd [OPTIONS] COMMAND
+
+Runs bulk operations against the Zefort API: submits jobs, polls their tasks with backoff,
+dismisses finished tasks, and journals everything so that a crash loses and repeats nothing.
+
+Commands:
+  serve                 run as a daemon until SIGTERM: resume open tasks, run each
+                        unscheduled job once per payload revision
+  run [--job NAME]...   run the jobs (all, or those named) once now, wait until every task
+                        is finished and dismissed, print a summary; an interrupted run
+                        resumes when started again. --dry-run prints what would be sent.
+  validate              check the configuration and job files, print what was found
+  status [--json]       open tasks and recent runs, from the journal (works while a daemon runs)
+  journal check|repair  verify the journal; repair keeps every record up to the last good one
+                        and moves the file as found aside
+
+Options:
+  -c, --config FILE     configuration file (default $CONFIGURATION_DIRECTORY/zefortd.yaml,
+                        else /etc/zefortd/zefortd.yaml)
+  --log-level LEVEL     debug, info (default), notice, warning, error
+  -h, --help            this text
+  --version             the version
+
+Exit status:
+  0    success (run: every task done and dismissed; journal: sound)
+  1    run: a task finished with a backend failure; journal check: torn tail (cut on next start)
+  2    bad command line, invalid configuration, or no API key
+  3    run: the API refused a request (rejected submission, bad key, untrusted certificate),
+       or a task was lost
+  4    run: a task was still pending after polling.give_up_after
+  5    journal corrupt, locked by another zefortd, or a write/fsync failed
+  70   internal error
+  130  interrupted by SIGINT/SIGTERM: run the same command again to resume
+When several apply, the largest is returned.
+)";
+}
+
+int run_command(const command_line& cl) {
+  try {
+    if (cl.command != "validate" && cl.command != "run" && cl.command != "serve" &&
+        cl.command != "status" && cl.command != "journal") {
+      std::cerr << "zefortd: unknown command '" << cl.command << "'\nTry 'zefortd --help'.\n";
+      return exit_code::usage;
+    }
+    config cfg = load_config(config_path(cl));
+    if (cl.command == "validate") return cmd_validate(cfg);
+    if (cl.command == "run") return cmd_run(cl, cfg);
+    if (cl.command == "serve") return cmd_serve(cfg);
+    if (cl.command == "status") return cmd_status(cl, cfg);
+    return cmd_journal(cl, cfg);
+  } catch (const config_error& e) {
+    std::cerr << "zefortd: " << e.what() << "\n";
+    return exit_code::usage;
+  } catch (const journal_error& e) {
+    log_error(e.what());
+    return exit_code::journal;
+  } catch (const std::exception& e) {
+    log_error("internal error: ", e.what());
+    return exit_code::internal;
+  }
+}
+
+}  // namespace zefortd

@@ -1,0 +1,77 @@
+// See journal.hpp.
+#include "app/journal.hpp"
+
+#include "core/log.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+
+namespace zefortd {
+namespace {
+
+// Compact when the file is this much larger than the live state last written: the size follows
+// the open work, and a journal that is mostly live is not rewritten over and over.
+constexpr std::uint64_t min_compact_bytes = 1 << 20;
+
+}  // namespace
+
+journal_state replay(const std::filesystem::path& file, const std::vector<journal_frame>& frames) {
+  journal_state state;
+  for (const auto& frame : frames) {
+    std::string error;
+    auto record = decode_record(frame.payload, error);
+    if (record) {
+      if (auto problem = state.apply(*record)) error = *problem;
+    }
+    if (!error.empty())
+      throw journal_error("journal " + file.string() + ": record " + std::to_string(frame.seq) +
+                          " at byte " + std::to_string(frame.offset) + ": " + error +
+                          "; run `zefortd journal check` for details");
+  }
+  return state;
+}
+
+journal::journal(asio::any_io_executor executor, journal_file file)
+    : executor_(std::move(executor)),
+      file_(std::move(file)),
+      path_(file_.path()),
+      state_(replay(path_, file_.frames())),
+      compact_above_(std::max<std::uint64_t>(min_compact_bytes, 4 * file_.size_bytes())) {
+  file_.take_frames();  // replayed: the state holds what matters
+}
+
+asio::awaitable<void> journal::commit(std::vector<journal_record> records) {
+  if (records.empty()) co_return;
+  std::uint64_t last = 0;
+  for (const auto& r : records) {
+    if (auto problem = state_.apply(r)) throw std::logic_error("journal commit: " + *problem);
+    last = file_.append(encode_record(r));
+  }
+  // Let every coroutine that is ready in this turn append too; the first to resume syncs all.
+  co_await asio::post(executor_, asio::use_awaitable);
+  if (file_.durable_seq() < last) {
+    file_.sync();
+    ++syncs_;
+    maybe_compact();
+  }
+}
+
+void journal::flush() {
+  if (file_.durable_seq() < file_.last_seq()) {
+    file_.sync();
+    ++syncs_;
+  }
+}
+
+void journal::maybe_compact() {
+  if (file_.size_bytes() < compact_above_) return;
+  std::vector<std::string> live;
+  for (const auto& r : state_.live_records(100)) live.push_back(encode_record(r));
+  auto before = file_.size_bytes();
+  file_.compact(live);
+  compact_above_ = std::max<std::uint64_t>(min_compact_bytes, 4 * file_.size_bytes());
+  log_info("journal ", path_.string(), ": compacted ", before, " bytes to ", file_.size_bytes());
+}
+
+}  // namespace zefortd

@@ -1,0 +1,404 @@
+// See orchestrator.hpp.
+#include "app/orchestrator.hpp"
+
+#include "core/log.hpp"
+#include "core/payload_template.hpp"
+#include "net/tls_context.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <csignal>
+#include <set>
+
+namespace zefortd {
+
+// One fetch of the task list shared by every in-doubt lookup that asked before it started.
+struct orchestrator::list_round {
+  explicit list_round(asio::any_io_executor ex)
+      : done(ex, asio::steady_timer::time_point::max()) {}
+  asio::steady_timer done;
+  std::optional<api_result<std::vector<task>>> result;
+};
+
+namespace {
+
+pool_options pool_options_of(const config& cfg) {
+  pool_options o;
+  o.host = cfg.api.base_url.host_address();
+  o.port = cfg.api.base_url.has_port() ? std::string(cfg.api.base_url.port()) : "443";
+  o.timeout = cfg.api.timeout;
+  o.max_connections = cfg.api.connections;
+  o.rate_limit = cfg.api.rate_limit;
+  return o;
+}
+
+}  // namespace
+
+orchestrator::orchestrator(config cfg, secret key, journal_file file)
+    : cfg_(std::move(cfg)),
+      key_(std::move(key)),
+      tls_(make_tls_client_context(cfg_.api.ca_file)),
+      submits_(ioc_.get_executor(), cfg_.api.connections),
+      signals_(ioc_, SIGINT, SIGTERM),
+      rng_(std::random_device{}()) {
+  pool_ = std::make_unique<https_pool>(ioc_.get_executor(), tls_, pool_options_of(cfg_));
+  client_ = std::make_unique<api_client>(*pool_, cfg_.api.base_url, key_);
+  journal_ = std::make_unique<journal>(ioc_.get_executor(), std::move(file));
+}
+
+orchestrator::~orchestrator() = default;
+
+unix_ms orchestrator::now_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string orchestrator::new_id(std::string_view prefix) {
+  static const char digits[] = "0123456789abcdef";
+  std::string id(prefix);
+  id += '-';
+  for (int i = 0; i < 12; ++i) id += digits[rng_() % 16];
+  return id;
+}
+
+intent_record orchestrator::new_intent(const job_config& job, const std::string& batch) {
+  intent_record r;
+  r.run = new_id("r");
+  r.job = job.name;
+  r.revision = job.revision();
+  r.batch = batch;
+  r.endpoint = job.endpoint;
+  r.body = resolve_templates(job.payload, std::chrono::system_clock::now(), job.timezone);
+  r.dismiss = job.dismiss;
+  r.at = now_ms();
+  return r;
+}
+
+void orchestrator::start_run(run_machine machine, bool resumed) {
+  ++active_;
+  const std::string id = machine.state().intent.run;
+  auto on_done = [this, id](std::exception_ptr e) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const journal_error& err) {
+        // The journal can no longer promise anything: stop before another request leaves.
+        log_error(err.what());
+        if (!fatal_) fatal_ = e;
+        stop(false);
+      } catch (const std::exception& err) {
+        log_error("run ", id, ": internal error: ", err.what());
+      }
+    }
+    if (--active_ == 0 && on_idle_) on_idle_();
+  };
+  asio::co_spawn(ioc_, drive(std::move(machine), resumed), std::move(on_done));
+}
+
+asio::awaitable<void> orchestrator::drive(run_machine machine, bool resumed) {
+  auto step = machine.start(now_ms());
+  for (;;) {
+    std::optional<semaphore_permit> permit;
+    if (step.action.kind == action_kind::submit) {
+      // Hold a slot from the intent's fsync until the answer: a crash leaves few in doubt.
+      co_await submits_.acquire();
+      permit.emplace(submits_);
+      if (stopping_) break;  // the intent was never written: nothing happened
+    }
+    co_await journal_->commit(std::move(step.records));
+    if (step.action.kind == action_kind::finish || stopping_) break;
+    step = co_await perform(machine, step.action);
+  }
+  on_run_finished(machine, resumed);
+}
+
+asio::awaitable<run_step> orchestrator::perform(run_machine& machine, const run_action& action) {
+  const auto& s = machine.state();
+  const auto& job = s.intent.job;
+  switch (action.kind) {
+    case action_kind::submit: {
+      auto r = co_await client_->submit(s.intent.endpoint, s.intent.body);
+      if (!r) {
+        log_warning("job ", job, ": submit failed: ", r.error().message);
+        co_return machine.on_submit_failed(r.error(), now_ms());
+      }
+      log_info("job ", job, ": submitted, task ", r->id);
+      co_return machine.on_submitted(*r, now_ms());
+    }
+    case action_kind::lookup: {
+      log_notice("job ", job, ": submission in doubt; looking it up in the task list");
+      auto shared = co_await fresh_task_list();
+      if (!shared->has_value()) {
+        api_failure f;
+        f.message = "task list fetch was interrupted";
+        co_return machine.on_lookup_failed(f, now_ms());
+      }
+      const auto& listed = **shared;
+      if (!listed) {
+        log_warning("job ", job, ": task list failed: ", listed.error().message);
+        co_return machine.on_lookup_failed(listed.error(), now_ms());
+      }
+      const task* found = match_in_doubt(*listed, s.intent);
+      if (found)
+        log_notice("job ", job, ": found the in-doubt submission as task ", found->id);
+      else
+        log_notice("job ", job, ": in-doubt submission not in the task list; submitting again");
+      co_return machine.on_lookup(found, now_ms());
+    }
+    case action_kind::poll: {
+      auto r = co_await client_->poll(s.task);
+      if (!r) {
+        log_warning("job ", job, ": poll of task ", s.task, " failed: ", r.error().message);
+        co_return machine.on_poll_failed(r.error(), now_ms());
+      }
+      log_debug("job ", job, ": task ", s.task, " is ", r->backend_status);
+      if (r->state() != backend_state::running)
+        log_info("job ", job, ": task ", s.task, " finished: ", r->backend_status,
+                 r->backend_status_info.empty() ? "" : " (" + r->backend_status_info + ")", ", ",
+                 r->contracts_touched(), " contracts");
+      co_return machine.on_polled(*r, now_ms());
+    }
+    case action_kind::dismiss: {
+      auto r = co_await client_->dismiss(s.task);
+      if (!r) {
+        log_warning("job ", job, ": dismiss of task ", s.task, " failed: ", r.error().message);
+        co_return machine.on_dismiss_failed(r.error(), now_ms());
+      }
+      log_info("job ", job, ": task ", s.task, " dismissed");
+      co_return machine.on_dismissed(now_ms());
+    }
+    case action_kind::wait: {
+      asio::steady_timer timer(ioc_, action.delay);
+      waits_.insert(&timer);
+      auto [ec] = co_await timer.async_wait(use_tuple);
+      waits_.erase(&timer);
+      co_return machine.on_timer(now_ms());
+    }
+    case action_kind::finish: break;
+  }
+  co_return run_step{};
+}
+
+asio::awaitable<std::shared_ptr<std::optional<api_result<std::vector<task>>>>>
+orchestrator::fresh_task_list() {
+  // A round not yet started serves every lookup that asks before it starts: the submissions in
+  // doubt were all sent before the round fetches, so the list it gets can hold them.
+  if (!next_round_) {
+    auto round = std::make_shared<list_round>(ioc_.get_executor());
+    next_round_ = round;
+    asio::co_spawn(ioc_, fetch_list(round), asio::detached);
+  }
+  auto round = next_round_;
+  if (!round->result) {
+    auto [ec] = co_await round->done.async_wait(use_tuple);
+  }
+  auto out = std::make_shared<std::optional<api_result<std::vector<task>>>>(round->result);
+  co_return out;
+}
+
+asio::awaitable<void> orchestrator::fetch_list(std::shared_ptr<list_round> round) {
+  co_await asio::post(ioc_, asio::use_awaitable);  // let the lookups of this turn join
+  if (next_round_ == round) next_round_.reset();
+  auto l = co_await client_->list();
+  round->result.emplace(std::move(l));
+  round->done.cancel();
+}
+
+const task* orchestrator::match_in_doubt(const std::vector<task>& tasks,
+                                         const intent_record& intent) const {
+  // details.data holds the submitted body while the task is pending. A task this journal
+  // already knows belongs to another run, even when its body is the same.
+  for (const auto& t : tasks) {
+    if (journal_->state().task_known(t.id)) continue;
+    if (t.data.is_object() && t.data.get_object() == intent.body) return &t;
+  }
+  return nullptr;
+}
+
+void orchestrator::on_run_finished(const run_machine& machine, bool resumed) {
+  const auto& s = machine.state();
+  run_report r;
+  r.run = s.intent.run;
+  r.job = s.intent.job;
+  r.task = s.task;
+  r.outcome = machine.outcome();
+  r.backend_status = s.backend_status;
+  r.detail = !s.backend_info.empty() ? s.backend_info : machine.last_error();
+  r.contracts = s.contracts;
+  r.started = s.intent.at;
+  r.ended = s.ended_at ? s.ended_at : now_ms();
+  r.resumed = resumed;
+  switch (r.outcome) {
+    case run_outcome::none: break;  // interrupted: resumes on the next start
+    case run_outcome::dismissed:
+    case run_outcome::finished: break;
+    case run_outcome::stalled:
+      log_error("job ", r.job, ": stopped tracking task ", r.task.empty() ? "(none)" : r.task,
+                ": ", r.detail, "; it stays open in the journal and resumes on the next start");
+      break;
+    default:
+      log_error("job ", r.job, ": ", to_string(r.outcome), r.detail.empty() ? "" : ": ", r.detail);
+  }
+  reports_.push_back(std::move(r));
+}
+
+void orchestrator::watch_signals() {
+  signals_.async_wait([this](boost::system::error_code ec, int signo) {
+    if (ec) return;
+    log_notice("received ", signo == SIGINT ? "SIGINT" : "SIGTERM", ", stopping");
+    stop(true);
+  });
+}
+
+void orchestrator::stop(bool interrupted) {
+  if (stopping_) return;
+  stopping_ = true;
+  interrupted_ = interrupted;
+  boost::system::error_code ec;
+  signals_.cancel(ec);
+  for (auto* t : waits_) t->cancel();
+  pool_->shutdown();
+  submits_.cancel_waiters();
+}
+
+asio::awaitable<void> orchestrator::begin_batch(std::vector<std::string> jobs) {
+    ++active_;  // keeps on_idle_ from firing while runs are being started
+    const auto& st = journal_->state();
+    std::set<std::string> covered;
+    for (const batch_state* b : st.open_batches()) {
+      log_notice("resuming interrupted batch ", b->record.batch, " (", b->record.jobs.size(),
+                 " jobs)");
+      std::set<std::string> with_intent;
+      for (const run_state* s : st.runs_of_batch(b->record.batch)) {
+        with_intent.insert(s->intent.job);
+        if (s->open()) start_run(run_machine::resume(*s, cfg_.polling, rng_()), true);
+        else {
+          run_machine done = run_machine::resume(*s, cfg_.polling, rng_());
+          done.start(now_ms());
+          on_run_finished(done, true);
+        }
+      }
+      for (const auto& name : b->record.jobs) {
+        covered.insert(name);
+        if (with_intent.count(name)) continue;
+        // The batch began but this job's intent never became durable: nothing was sent.
+        if (const job_config* job = cfg_.find_job(name))
+          start_run(run_machine::fresh(new_intent(*job, b->record.batch), cfg_.polling, rng_()),
+                    false);
+        else
+          log_warning("job ", name, " of interrupted batch ", b->record.batch,
+                      " is no longer configured; skipped");
+      }
+    }
+    std::vector<std::string> fresh;
+    for (const auto& name : jobs)
+      if (!covered.count(name)) fresh.push_back(name);
+    if (!fresh.empty() && !stopping_) {
+      batch_record batch{new_id("b"), fresh, now_ms()};
+      std::vector<journal_record> records{batch};
+      co_await journal_->commit(std::move(records));
+      for (const auto& name : fresh)
+        start_run(run_machine::fresh(new_intent(*cfg_.find_job(name), batch.batch), cfg_.polling,
+                                     rng_()),
+                  false);
+    }
+    if (--active_ == 0 && on_idle_) on_idle_();
+}
+
+asio::awaitable<void> orchestrator::finish_batches() {
+    // A batch ends when every job in it has a run and none is open any more.
+    std::vector<journal_record> ends;
+    for (const batch_state* b : journal_->state().open_batches()) {
+      auto runs = journal_->state().runs_of_batch(b->record.batch);
+      bool open = runs.size() < b->record.jobs.size();
+      for (const run_state* s : runs) open = open || s->open();
+      if (!open) ends.push_back(batch_end_record{b->record.batch, now_ms()});
+    }
+    co_await journal_->commit(std::move(ends));
+    boost::system::error_code ec;
+    signals_.cancel(ec);
+    pool_->shutdown();
+}
+
+std::vector<run_report> orchestrator::run_batch(const std::vector<std::string>& jobs) {
+  on_idle_ = [this]() {
+    if (stopping_) return;
+    asio::co_spawn(ioc_, finish_batches(), [this](std::exception_ptr e) {
+      if (e && !fatal_) fatal_ = e;
+    });
+  };
+  watch_signals();
+  asio::co_spawn(ioc_, begin_batch(jobs), [this](std::exception_ptr e) {
+    if (e && !fatal_) fatal_ = e;
+    if (e) stop(false);
+  });
+  ioc_.run();
+  journal_->flush();
+  if (fatal_) std::rethrow_exception(fatal_);
+  return reports_;
+}
+
+asio::awaitable<void> orchestrator::begin_serve() {
+    const auto& st = journal_->state();
+    std::size_t resumed = 0;
+    for (const run_state* s : st.open_runs())
+      if (s->intent.batch.empty()) {
+        start_run(run_machine::resume(*s, cfg_.polling, rng_()), true);
+        ++resumed;
+      }
+    if (resumed) log_notice("resuming ", resumed, " open runs from the journal");
+    for (const auto& job : cfg_.jobs) {
+      if (job.schedule) {
+        log_notice("job ", job.name, ": schedule '", *job.schedule,
+                   "' is kept but not fired by this version; run it with `zefortd run --job ",
+                   job.name, "`");
+        continue;
+      }
+      if (st.revision_seen(job.name, job.revision())) continue;
+      if (job.overlap == overlap_policy::skip && st.job_has_open_run(job.name)) {
+        log_notice("job ", job.name, ": previous run still open; new revision skipped");
+        continue;
+      }
+      start_run(run_machine::fresh(new_intent(job, ""), cfg_.polling, rng_()), false);
+    }
+    co_return;
+}
+
+void orchestrator::serve() {
+  serving_ = true;
+  watch_signals();
+  asio::co_spawn(ioc_, begin_serve(), [this](std::exception_ptr e) {
+    if (e && !fatal_) fatal_ = e;
+    if (e) stop(false);
+  });
+  log_info("serving ", cfg_.jobs.size(), " jobs; journal ", journal_->path().string());
+  ioc_.run();
+  journal_->flush();
+  if (fatal_) std::rethrow_exception(fatal_);
+}
+
+int exit_status_of(const std::vector<run_report>& reports, bool interrupted) {
+  if (interrupted) return 130;
+  int status = 0;
+  for (const auto& r : reports) {
+    int s = 0;
+    switch (r.outcome) {
+      case run_outcome::dismissed:
+      case run_outcome::finished: s = 0; break;
+      case run_outcome::backend_failed: s = 1; break;
+      case run_outcome::gave_up: s = 4; break;
+      case run_outcome::rejected:
+      case run_outcome::lost:
+      case run_outcome::stalled: s = 3; break;
+      case run_outcome::none: s = 130; break;
+    }
+    status = std::max(status, s);
+  }
+  return status;
+}
+
+}  // namespace zefortd

@@ -1,0 +1,21 @@
+// What the commands print: the summary of a `run`, the `status` view of a journal (text or
+// JSON), and a `journal check|repair` report.
+#pragma once
+
+#include "app/orchestrator.hpp"
+#include "core/journal_state.hpp"
+#include "storage/journal_file.hpp"
+
+#include <filesystem>
+#include <ostream>
+#include <vector>
+
+namespace zefortd {
+
+void print_summary(std::ostream& out, const std::vector<run_report>& reports);
+void print_status(std::ostream& out, const std::filesystem::path& journal,
+                  const journal_state& state, bool json);
+void print_journal_report(std::ostream& out, const std::filesystem::path& journal,
+                          const journal_check_report& report);
+
+}  // namespace zefortd

@@ -1,0 +1,180 @@
+// Replay of journal records into run states; see journal_state.hpp.
+#include "core/journal_state.hpp"
+
+#include "core/task.hpp"
+
+#include <algorithm>
+
+namespace zefortd {
+
+const char* to_string(run_phase p) {
+  switch (p) {
+    case run_phase::intended: return "submitting";
+    case run_phase::submitted: return "pending";
+    case run_phase::finished: return "finished";
+    case run_phase::dismissed: return "dismissed";
+    case run_phase::failed: return "failed";
+    case run_phase::gave_up: return "gave-up";
+  }
+  return "?";
+}
+
+bool run_state::open() const {
+  switch (phase) {
+    case run_phase::intended:
+    case run_phase::submitted: return true;
+    case run_phase::finished: return intent.dismiss;
+    default: return false;
+  }
+}
+
+bool run_state::backend_failed() const {
+  return !backend_status.empty() && classify_backend_status(backend_status) == backend_state::failed;
+}
+
+run_state* journal_state::run(const std::string& id) {
+  auto it = runs_.find(id);
+  return it == runs_.end() ? nullptr : &it->second;
+}
+
+const run_state* journal_state::find_run(const std::string& id) const {
+  auto it = runs_.find(id);
+  return it == runs_.end() ? nullptr : &it->second;
+}
+
+std::optional<std::string> journal_state::apply(const journal_record& record) {
+  auto unknown = [](const std::string& id) -> std::optional<std::string> {
+    return "record for unknown run '" + id + "'";
+  };
+  if (auto* r = std::get_if<intent_record>(&record)) {
+    if (runs_.count(r->run)) return "duplicate intent for run '" + r->run + "'";
+    run_state s;
+    s.intent = *r;
+    revisions_.emplace(r->job, r->revision);
+    runs_.emplace(r->run, std::move(s));
+  } else if (auto* r = std::get_if<submitted_record>(&record)) {
+    auto* s = run(r->run);
+    if (!s) return unknown(r->run);
+    s->phase = run_phase::submitted;
+    s->task = r->task;
+    s->adopted = r->adopted;
+    s->submitted_at = r->at;
+    tasks_.insert(r->task);
+  } else if (auto* r = std::get_if<resubmit_record>(&record)) {
+    auto* s = run(r->run);
+    if (!s) return unknown(r->run);
+    ++s->resubmits;
+  } else if (auto* r = std::get_if<finished_record>(&record)) {
+    auto* s = run(r->run);
+    if (!s) return unknown(r->run);
+    s->phase = run_phase::finished;
+    s->backend_status = r->status;
+    s->backend_info = r->info;
+    s->contracts = r->contracts;
+    s->ended_at = r->at;
+  } else if (auto* r = std::get_if<dismissed_record>(&record)) {
+    auto* s = run(r->run);
+    if (!s) return unknown(r->run);
+    s->phase = run_phase::dismissed;
+  } else if (auto* r = std::get_if<failed_record>(&record)) {
+    auto* s = run(r->run);
+    if (!s) return unknown(r->run);
+    s->phase = run_phase::failed;
+    s->http_status = r->status;
+    s->failure = r->message;
+    s->ended_at = r->at;
+  } else if (auto* r = std::get_if<gave_up_record>(&record)) {
+    auto* s = run(r->run);
+    if (!s) return unknown(r->run);
+    s->phase = run_phase::gave_up;
+    s->ended_at = r->at;
+  } else if (auto* r = std::get_if<batch_record>(&record)) {
+    batches_[r->batch] = batch_state{*r, false};
+  } else if (auto* r = std::get_if<batch_end_record>(&record)) {
+    auto it = batches_.find(r->batch);
+    if (it == batches_.end()) return "end of unknown batch '" + r->batch + "'";
+    it->second.ended = true;
+  } else if (auto* r = std::get_if<revision_seen_record>(&record)) {
+    revisions_.emplace(r->job, r->revision);
+  }
+  return std::nullopt;
+}
+
+std::vector<const run_state*> journal_state::open_runs() const {
+  std::vector<const run_state*> out;
+  for (const auto& [id, s] : runs_)
+    if (s.open()) out.push_back(&s);
+  return out;
+}
+
+std::vector<const run_state*> journal_state::runs_of_batch(const std::string& batch) const {
+  std::vector<const run_state*> out;
+  for (const auto& [id, s] : runs_)
+    if (s.intent.batch == batch) out.push_back(&s);
+  return out;
+}
+
+std::vector<const batch_state*> journal_state::open_batches() const {
+  std::vector<const batch_state*> out;
+  for (const auto& [id, b] : batches_)
+    if (!b.ended) out.push_back(&b);
+  return out;
+}
+
+bool journal_state::revision_seen(const std::string& job, const std::string& revision) const {
+  return revisions_.count({job, revision}) != 0;
+}
+
+bool journal_state::job_has_open_run(const std::string& job) const {
+  return std::any_of(runs_.begin(), runs_.end(),
+                     [&](const auto& kv) { return kv.second.intent.job == job && kv.second.open(); });
+}
+
+std::vector<journal_record> journal_state::live_records(std::size_t keep_recent) const {
+  std::vector<journal_record> out;
+  for (const auto& [job, rev] : revisions_) out.push_back(revision_seen_record{job, rev});
+  std::set<std::string> open_batch_ids;
+  for (const auto& [id, b] : batches_)
+    if (!b.ended) {
+      open_batch_ids.insert(id);
+      out.push_back(b.record);
+    }
+
+  // Closed runs outside open batches are history: keep only the most recent ones.
+  std::vector<const run_state*> keep;
+  std::vector<const run_state*> closed;
+  for (const auto& [id, s] : runs_) {
+    if (s.open() || open_batch_ids.count(s.intent.batch))
+      keep.push_back(&s);
+    else
+      closed.push_back(&s);
+  }
+  std::sort(closed.begin(), closed.end(),
+            [](const run_state* a, const run_state* b) { return a->ended_at > b->ended_at; });
+  if (closed.size() > keep_recent) closed.resize(keep_recent);
+  keep.insert(keep.end(), closed.begin(), closed.end());
+  std::sort(keep.begin(), keep.end(), [](const run_state* a, const run_state* b) {
+    return a->intent.at < b->intent.at || (a->intent.at == b->intent.at && a->intent.run < b->intent.run);
+  });
+
+  for (const run_state* s : keep) {
+    out.push_back(s->intent);
+    const auto& id = s->intent.run;
+    if (!s->task.empty()) out.push_back(submitted_record{id, s->task, s->adopted, s->submitted_at});
+    switch (s->phase) {
+      case run_phase::finished:
+      case run_phase::dismissed:
+        out.push_back(finished_record{id, s->backend_status, s->backend_info, s->contracts, s->ended_at});
+        if (s->phase == run_phase::dismissed) out.push_back(dismissed_record{id, s->ended_at});
+        break;
+      case run_phase::failed:
+        out.push_back(failed_record{id, s->http_status, s->failure, s->ended_at});
+        break;
+      case run_phase::gave_up: out.push_back(gave_up_record{id, s->ended_at}); break;
+      default: break;
+    }
+  }
+  return out;
+}
+
+}  // namespace zefortd

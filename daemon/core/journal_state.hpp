@@ -1,0 +1,81 @@
+// What the journal says: every run with its phase, the open `run` batches and the job revisions
+// already submitted. Built by replaying records in order; the orchestrator resumes from it.
+#pragma once
+
+#include "core/journal_records.hpp"
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace zefortd {
+
+enum class run_phase {
+  intended,   // intent durable; no task id known (in doubt if the process died here)
+  submitted,  // task id known; polling
+  finished,   // backend finished; dismissal pending (when the job dismisses)
+  dismissed,  // finished and dismissed
+  failed,     // rejected submission or lost task
+  gave_up,    // pending past give_up_after
+};
+
+const char* to_string(run_phase);
+
+struct run_state {
+  intent_record intent;
+  run_phase phase = run_phase::intended;
+  std::string task;  // empty until submitted
+  bool adopted = false;
+  unsigned resubmits = 0;
+  unix_ms submitted_at = 0;
+  std::string backend_status;
+  std::string backend_info;
+  std::uint64_t contracts = 0;
+  unix_ms ended_at = 0;  // finished, failed or gave up
+  unsigned http_status = 0;
+  std::string failure;
+
+  // Still needs work from zefortd: a submission to settle, a task to poll or to dismiss.
+  bool open() const;
+  // The backend said the task failed (failed, error, cancelled).
+  bool backend_failed() const;
+};
+
+struct batch_state {
+  batch_record record;
+  bool ended = false;
+};
+
+class journal_state {
+ public:
+  // Applies one record in journal order. Returns a message for a record that contradicts what
+  // came before (a task id for an unknown run): the journal is then not trustworthy.
+  std::optional<std::string> apply(const journal_record&);
+
+  const std::map<std::string, run_state>& runs() const { return runs_; }
+  const run_state* find_run(const std::string& id) const;
+  std::vector<const run_state*> open_runs() const;
+  std::vector<const run_state*> runs_of_batch(const std::string& batch) const;
+  std::vector<const batch_state*> open_batches() const;
+  const std::map<std::string, batch_state>& batches() const { return batches_; }
+
+  bool revision_seen(const std::string& job, const std::string& revision) const;
+  bool task_known(const std::string& task) const { return tasks_.count(task) != 0; }
+  bool job_has_open_run(const std::string& job) const;
+
+  // Records that rebuild this state, for compaction: open runs and batches in full, the
+  // revisions already run, and the `keep_recent` most recent closed runs (for `status`).
+  std::vector<journal_record> live_records(std::size_t keep_recent) const;
+
+ private:
+  run_state* run(const std::string& id);
+
+  std::map<std::string, run_state> runs_;
+  std::map<std::string, batch_state> batches_;
+  std::set<std::pair<std::string, std::string>> revisions_;
+  std::set<std::string> tasks_;
+};
+
+}  // namespace zefortd

@@ -1,0 +1,201 @@
+// The run state machine; see run_machine.hpp.
+#include "core/run_machine.hpp"
+
+namespace zefortd {
+namespace {
+
+backoff_policy policy_of(const polling_config& p) {
+  return backoff_policy{p.initial_delay, p.max_delay, p.multiplier};
+}
+
+}  // namespace
+
+const char* to_string(run_outcome o) {
+  switch (o) {
+    case run_outcome::none: return "running";
+    case run_outcome::dismissed: return "done";
+    case run_outcome::finished: return "done (not dismissed)";
+    case run_outcome::backend_failed: return "failed";
+    case run_outcome::rejected: return "rejected";
+    case run_outcome::lost: return "lost";
+    case run_outcome::gave_up: return "gave up";
+    case run_outcome::stalled: return "stalled";
+  }
+  return "?";
+}
+
+run_machine::run_machine(run_state state, bool journaled, const polling_config& polling,
+                         std::uint64_t seed)
+    : state_(std::move(state)),
+      journaled_(journaled),
+      polling_(polling),
+      backoff_(policy_of(polling), seed) {}
+
+run_machine run_machine::fresh(intent_record intent, const polling_config& polling,
+                               std::uint64_t seed) {
+  run_state s;
+  s.intent = std::move(intent);
+  return run_machine(std::move(s), false, polling, seed);
+}
+
+run_machine run_machine::resume(run_state state, const polling_config& polling,
+                                std::uint64_t seed) {
+  return run_machine(std::move(state), true, polling, seed);
+}
+
+run_step run_machine::start(unix_ms now) {
+  if (!journaled_) {
+    journaled_ = true;
+    return {{state_.intent}, {action_kind::submit}};
+  }
+  switch (state_.phase) {
+    // An intent without a task id: the POST may or may not have reached the server.
+    case run_phase::intended: return {{}, {action_kind::lookup}};
+    case run_phase::submitted: return {{}, {action_kind::poll}};
+    case run_phase::finished:
+      if (state_.intent.dismiss) return {{}, {action_kind::dismiss}};
+      return finish(state_.backend_failed() ? run_outcome::backend_failed : run_outcome::finished);
+    case run_phase::dismissed:
+      return finish(state_.backend_failed() ? run_outcome::backend_failed : run_outcome::dismissed);
+    case run_phase::failed:
+      return finish(state_.http_status == 404 ? run_outcome::lost : run_outcome::rejected);
+    case run_phase::gave_up: return finish(run_outcome::gave_up);
+  }
+  return finish(run_outcome::stalled);
+}
+
+run_step run_machine::on_submitted(const task& t, unix_ms now) {
+  state_.phase = run_phase::submitted;
+  state_.task = t.id;
+  state_.submitted_at = now;
+  backoff_.reset();
+  pending_ = action_kind::poll;
+  return {{submitted_record{state_.intent.run, t.id, false, now}},
+          {action_kind::wait, backoff_.next()}};
+}
+
+run_step run_machine::on_submit_failed(const api_failure& f, unix_ms now) {
+  if (f.verdict == retry_verdict::permanent) {
+    state_.phase = run_phase::failed;
+    state_.http_status = f.status;
+    state_.failure = f.message;
+    state_.ended_at = now;
+    last_error_ = f.message;
+    return finish(run_outcome::rejected,
+                  {failed_record{state_.intent.run, f.status, f.message, now}});
+  }
+  // A 500/502/504 or a broken connection after sending: the task may exist. Never resend blind.
+  if (f.verdict == retry_verdict::retry_in_doubt) return retry_later(action_kind::lookup, f, now);
+  return retry_later(action_kind::submit, f, now);
+}
+
+run_step run_machine::on_lookup(const task* found, unix_ms now) {
+  if (found) {
+    state_.phase = run_phase::submitted;
+    state_.task = found->id;
+    state_.adopted = true;
+    state_.submitted_at = now;
+    backoff_.reset();
+    return {{submitted_record{state_.intent.run, found->id, true, now}}, {action_kind::poll}};
+  }
+  ++state_.resubmits;
+  return {{resubmit_record{state_.intent.run, "in doubt and not in the task list", now}},
+          {action_kind::submit}};
+}
+
+run_step run_machine::on_lookup_failed(const api_failure& f, unix_ms now) {
+  if (f.verdict == retry_verdict::permanent) {
+    last_error_ = f.message;
+    return finish(run_outcome::stalled);
+  }
+  return retry_later(action_kind::lookup, f, now);
+}
+
+run_step run_machine::on_polled(const task& t, unix_ms now) {
+  switch (t.state()) {
+    case backend_state::running:
+      if (past_give_up(now)) {
+        state_.phase = run_phase::gave_up;
+        state_.ended_at = now;
+        return finish(run_outcome::gave_up, {gave_up_record{state_.intent.run, now}});
+      }
+      pending_ = action_kind::poll;
+      return {{}, {action_kind::wait, backoff_.next()}};
+    case backend_state::done:
+    case backend_state::failed: break;
+  }
+  state_.phase = run_phase::finished;
+  state_.backend_status = t.backend_status;
+  state_.backend_info = t.backend_status_info;
+  state_.contracts = t.contracts_touched();
+  state_.ended_at = now;
+  std::vector<journal_record> records{finished_record{
+      state_.intent.run, t.backend_status, t.backend_status_info, state_.contracts, now}};
+  if (state_.intent.dismiss) {
+    backoff_.reset();
+    return {std::move(records), {action_kind::dismiss}};
+  }
+  return finish(state_.backend_failed() ? run_outcome::backend_failed : run_outcome::finished,
+                std::move(records));
+}
+
+run_step run_machine::on_poll_failed(const api_failure& f, unix_ms now) {
+  if (f.verdict == retry_verdict::permanent) {
+    last_error_ = f.message;
+    if (f.status == 404) {
+      state_.phase = run_phase::failed;
+      state_.http_status = 404;
+      state_.failure = "task " + state_.task + " no longer exists";
+      state_.ended_at = now;
+      return finish(run_outcome::lost,
+                    {failed_record{state_.intent.run, 404, state_.failure, now}});
+    }
+    return finish(run_outcome::stalled);
+  }
+  return retry_later(action_kind::poll, f, now);
+}
+
+run_step run_machine::on_dismissed(unix_ms now) {
+  state_.phase = run_phase::dismissed;
+  return finish(state_.backend_failed() ? run_outcome::backend_failed : run_outcome::dismissed,
+                {dismissed_record{state_.intent.run, now}});
+}
+
+run_step run_machine::on_dismiss_failed(const api_failure& f, unix_ms now) {
+  if (f.verdict == retry_verdict::permanent) {
+    // Gone from the API: nothing is left to dismiss, which is what dismissing wanted.
+    if (f.status == 404) return on_dismissed(now);
+    last_error_ = f.message;
+    return finish(run_outcome::stalled);
+  }
+  return retry_later(action_kind::dismiss, f, now);
+}
+
+run_step run_machine::on_timer(unix_ms) { return {{}, {pending_}}; }
+
+run_step run_machine::retry_later(action_kind what, const api_failure& f, unix_ms now) {
+  ++attempts_;
+  last_error_ = f.message;
+  // Retrying forever would hang an unattended batch: the same bound as a pending task.
+  if (past_give_up(now)) {
+    state_.phase = run_phase::gave_up;
+    state_.ended_at = now;
+    return finish(run_outcome::gave_up, {gave_up_record{state_.intent.run, now}});
+  }
+  pending_ = what;
+  auto delay = backoff_.next();
+  if (f.retry_after && *f.retry_after > delay) delay = *f.retry_after;
+  return {{}, {action_kind::wait, delay}};
+}
+
+run_step run_machine::finish(run_outcome o, std::vector<journal_record> records) {
+  outcome_ = o;
+  return {std::move(records), {action_kind::finish}};
+}
+
+bool run_machine::past_give_up(unix_ms now) const {
+  unix_ms since = state_.submitted_at ? state_.submitted_at : state_.intent.at;
+  return now - since > polling_.give_up_after.count();
+}
+
+}  // namespace zefortd

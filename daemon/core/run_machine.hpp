@@ -1,0 +1,99 @@
+// The life of one run (one submission of one job) as a socket-free state machine: it takes an
+// event (a server answer, a failure, a timer) and returns the records to make durable and the
+// next action. The orchestrator journals the records (fsync) *before* performing the action,
+// which is what makes every step write-ahead.
+#pragma once
+
+#include "core/backoff.hpp"
+#include "core/config.hpp"
+#include "core/journal_state.hpp"
+#include "core/retry.hpp"
+#include "core/task.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace zefortd {
+
+// A request that did not give the answer we wanted, classified.
+struct api_failure {
+  retry_verdict verdict = retry_verdict::retry;
+  unsigned status = 0;  // HTTP status, 0 for a network failure
+  std::optional<std::chrono::milliseconds> retry_after;
+  std::string message;
+};
+
+enum class action_kind {
+  submit,   // POST the intent's body
+  lookup,   // look the intent's body up in the task list (in-doubt submission)
+  poll,     // GET the task
+  dismiss,  // PATCH frontend_status done
+  wait,     // sleep `delay`, then call on_timer()
+  finish,   // nothing more to do: see outcome()
+};
+
+enum class run_outcome {
+  none,            // not finished
+  dismissed,       // backend done, task dismissed
+  finished,        // backend done, dismiss: false
+  backend_failed,  // backend failed/error/cancelled (dismissed if the job dismisses)
+  rejected,        // the API refused the submission (4xx): nothing was created
+  lost,            // the task disappeared (404)
+  gave_up,         // still pending after polling.give_up_after
+  stalled,         // a permanent error (401/403) while the task is open: resumed next start
+};
+
+const char* to_string(run_outcome);
+
+struct run_action {
+  action_kind kind = action_kind::finish;
+  std::chrono::milliseconds delay{0};
+};
+
+struct run_step {
+  std::vector<journal_record> records;
+  run_action action;
+};
+
+class run_machine {
+ public:
+  // A new run: start() emits the intent record.
+  static run_machine fresh(intent_record intent, const polling_config&, std::uint64_t seed);
+  // A run replayed from the journal: start() resumes where it stopped.
+  static run_machine resume(run_state state, const polling_config&, std::uint64_t seed);
+
+  run_step start(unix_ms now);
+  run_step on_submitted(const task&, unix_ms now);
+  run_step on_submit_failed(const api_failure&, unix_ms now);
+  run_step on_lookup(const task* found, unix_ms now);  // nullptr: not in the task list
+  run_step on_lookup_failed(const api_failure&, unix_ms now);
+  run_step on_polled(const task&, unix_ms now);
+  run_step on_poll_failed(const api_failure&, unix_ms now);
+  run_step on_dismissed(unix_ms now);
+  run_step on_dismiss_failed(const api_failure&, unix_ms now);
+  run_step on_timer(unix_ms now);  // the wait is over: perform the action that waited
+
+  const run_state& state() const { return state_; }
+  run_outcome outcome() const { return outcome_; }
+  const std::string& last_error() const { return last_error_; }
+  unsigned attempts() const { return attempts_; }
+
+ private:
+  run_machine(run_state, bool journaled, const polling_config&, std::uint64_t seed);
+  run_step retry_later(action_kind what, const api_failure&, unix_ms now);
+  run_step finish(run_outcome, std::vector<journal_record> records = {});
+  bool past_give_up(unix_ms now) const;
+
+  run_state state_;
+  bool journaled_;
+  polling_config polling_;
+  backoff backoff_;
+  action_kind pending_ = action_kind::submit;  // what on_timer() performs
+  run_outcome outcome_ = run_outcome::none;
+  std::string last_error_;
+  unsigned attempts_ = 0;  // requests that failed and were retried
+};
+
+}  // namespace zefortd

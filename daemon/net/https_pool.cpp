@@ -1,0 +1,202 @@
+// See https_pool.hpp.
+#include "net/https_pool.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+
+#include <charconv>
+
+namespace zefortd {
+namespace beast = boost::beast;
+namespace ssl = asio::ssl;
+
+struct https_pool::connection {
+  connection(asio::any_io_executor ex, ssl::context& ctx) : stream(ex, ctx) {}
+  ssl::stream<beast::tcp_stream> stream;
+  beast::flat_buffer buffer;
+  clock::time_point idle_since{};
+  std::chrono::seconds server_idle_timeout{0};  // from a Keep-Alive: timeout=N header
+};
+
+namespace {
+
+bool idempotent(http::verb v) {
+  return v == http::verb::get || v == http::verb::patch || v == http::verb::put ||
+         v == http::verb::delete_ || v == http::verb::head;
+}
+
+// A closed peer shows as a readable socket (EOF or a TLS close_notify) while the connection idles.
+bool still_open(ssl::stream<beast::tcp_stream>& s) {
+  auto& sock = beast::get_lowest_layer(s).socket();
+  if (!sock.is_open()) return false;
+  char byte;
+  ssize_t n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+std::chrono::seconds keep_alive_timeout(const http_response& res) {
+  auto it = res.find("Keep-Alive");
+  if (it == res.end()) return std::chrono::seconds(0);
+  auto v = it->value();
+  auto pos = v.find("timeout=");
+  if (pos == beast::string_view::npos) return std::chrono::seconds(0);
+  long n = 0;
+  auto s = v.substr(pos + 8);
+  std::from_chars(s.data(), s.data() + s.size(), n);
+  return std::chrono::seconds(n);
+}
+
+}  // namespace
+
+https_pool::https_pool(asio::any_io_executor executor, ssl::context& tls, pool_options options)
+    : executor_(executor),
+      tls_(tls),
+      options_(std::move(options)),
+      slots_(executor, options_.max_connections ? options_.max_connections : 1),
+      limiter_(options_.rate_limit, options_.max_connections ? options_.max_connections : 1) {}
+
+https_pool::~https_pool() = default;
+
+void https_pool::shutdown() {
+  shut_down_ = true;
+  beast::error_code ec;
+  for (auto* c : busy_) beast::get_lowest_layer(c->stream).socket().close(ec);
+  idle_.clear();
+  slots_.cancel_waiters();
+}
+
+std::unique_ptr<https_pool::connection> https_pool::take_idle() {
+  while (!idle_.empty()) {
+    auto c = std::move(idle_.back());
+    idle_.pop_back();
+    bool expired = c->server_idle_timeout.count() > 0 &&
+                   clock::now() - c->idle_since >= c->server_idle_timeout - std::chrono::seconds(1);
+    if (!expired && still_open(c->stream)) return c;
+  }
+  return nullptr;
+}
+
+asio::awaitable<exchange_result> https_pool::send(http_request request) {
+  if (auto wait = limiter_.reserve(clock::now()); wait.count() > 0) {
+    asio::steady_timer timer(executor_, wait);
+    co_await timer.async_wait(use_tuple);
+  }
+  co_await slots_.acquire();
+  semaphore_permit permit(slots_);
+  if (shut_down_) co_return exchange_result{asio::error::operation_aborted, exchange_stage::connect, {}, false};
+  ++stats_.requests;
+  const auto deadline = clock::now() + options_.timeout;
+
+  request.set(http::field::host, options_.host);
+  request.keep_alive(true);
+  request.prepare_payload();
+
+  for (int attempt = 0;; ++attempt) {
+    auto conn = take_idle();
+    bool reused = conn != nullptr;
+    if (reused) {
+      ++stats_.reused;
+    } else {
+      auto attempt_result = co_await connect(deadline);
+      if (attempt_result.ec)
+        co_return exchange_result{attempt_result.ec, attempt_result.stage, {}, false};
+      conn = std::move(attempt_result.conn);
+    }
+    bool got_bytes = false;
+    busy_.insert(conn.get());
+    auto result = co_await exchange(*conn, request, deadline, got_bytes);
+    busy_.erase(conn.get());
+    if (!result.ec) {
+      give_back(std::move(conn), result.response);
+      co_return result;
+    }
+    // A kept-alive connection the server dropped between our check and our write: the request
+    // never got an answer. Safe to repeat only for idempotent methods; a POST reports in doubt.
+    bool stale = reused && !got_bytes && result.ec != beast::error::timeout;
+    if (stale && attempt == 0 && idempotent(request.method())) {
+      ++stats_.stale_retries;
+      continue;
+    }
+    co_return result;
+  }
+}
+
+asio::awaitable<https_pool::connect_result> https_pool::connect(clock::time_point deadline) {
+  auto stage = exchange_stage::resolve;
+  auto failed = [&stage](boost::system::error_code ec) {
+    return connect_result{ec, stage, nullptr};
+  };
+  ++stats_.connects;
+  asio::ip::tcp::resolver resolver(executor_);
+  // The resolver has no deadline of its own: bound it with a timer that cancels it.
+  asio::steady_timer guard(executor_, deadline);
+  guard.async_wait([&resolver](boost::system::error_code ec) {
+    if (!ec) resolver.cancel();
+  });
+  auto [rec, endpoints] = co_await resolver.async_resolve(options_.host, options_.port, use_tuple);
+  guard.cancel();
+  if (rec) {
+    if (rec == asio::error::operation_aborted) rec = beast::error::timeout;
+    co_return failed(rec);
+  }
+  stage = exchange_stage::connect;
+
+  auto conn = std::make_unique<connection>(executor_, tls_);
+  auto& tcp = beast::get_lowest_layer(conn->stream);
+  tcp.expires_at(deadline);
+  auto [cec, ep] = co_await tcp.async_connect(endpoints, use_tuple);
+  if (cec) co_return failed(cec);
+  tcp.socket().set_option(asio::ip::tcp::no_delay(true));
+
+  // SNI carries names only, never IP literals (RFC 6066); verification checks both.
+  boost::system::error_code parse_ec;
+  asio::ip::make_address(options_.host, parse_ec);
+  if (parse_ec && !SSL_set_tlsext_host_name(conn->stream.native_handle(), options_.host.c_str()))
+    co_return failed(boost::system::error_code(static_cast<int>(::ERR_get_error()),
+                                               asio::error::get_ssl_category()));
+  conn->stream.set_verify_callback(ssl::host_name_verification(options_.host));
+
+  stage = exchange_stage::handshake;
+  tcp.expires_at(deadline);
+  auto [hec] = co_await conn->stream.async_handshake(ssl::stream_base::client, use_tuple);
+  if (hec) co_return failed(hec);
+  co_return connect_result{{}, exchange_stage::done, std::move(conn)};
+}
+
+asio::awaitable<exchange_result> https_pool::exchange(connection& conn, const http_request& req,
+                                                      clock::time_point deadline,
+                                                      bool& got_bytes) {
+  auto& tcp = beast::get_lowest_layer(conn.stream);
+  tcp.expires_at(deadline);
+  auto [wec, wn] = co_await http::async_write(conn.stream, req, use_tuple);
+  if (wec) co_return exchange_result{wec, exchange_stage::write, {}, wn > 0};
+
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(options_.body_limit);
+  tcp.expires_at(deadline);
+  conn.buffer.clear();
+  auto [rec, rn] = co_await http::async_read(conn.stream, conn.buffer, parser, use_tuple);
+  got_bytes = parser.got_some();
+  if (rec) co_return exchange_result{rec, exchange_stage::read, {}, true};
+  co_return exchange_result{{}, exchange_stage::done, parser.release(), true};
+}
+
+void https_pool::give_back(std::unique_ptr<connection> conn, const http_response& res) {
+  if (!res.keep_alive() || shut_down_) return;  // the server said Connection: close
+  conn->idle_since = clock::now();
+  conn->server_idle_timeout = keep_alive_timeout(res);
+  beast::get_lowest_layer(conn->stream).expires_never();
+  idle_.push_back(std::move(conn));
+}
+
+}  // namespace zefortd
