@@ -1,0 +1,355 @@
+// The journal file's life: lock, recover, append, group sync, compact; and the offline check,
+// repair and read. Every system call goes through file_io so tests can fail each one.
+#include "storage/journal_file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <ctime>
+#include <utility>
+
+namespace zefortd {
+namespace {
+
+constexpr mode_t journal_mode = 0640;  // readable by the service's group, for `zefortd status`
+
+std::filesystem::path sibling(const std::filesystem::path& journal, std::string_view suffix) {
+  std::filesystem::path p = journal;
+  p += suffix;
+  return p;
+}
+
+std::filesystem::path dir_of(const std::filesystem::path& journal) {
+  std::filesystem::path dir = journal.parent_path();
+  return dir.empty() ? std::filesystem::path(".") : dir;
+}
+
+std::string utc_stamp() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
+[[noreturn]] void throw_io(const std::filesystem::path& journal, const std::string& action,
+                           std::error_code ec, std::string_view advice) {
+  std::string m = "journal " + journal.string() + ": " + action + " failed: " + ec.message();
+  if (!advice.empty()) m.append("; ").append(advice);
+  throw journal_io_error(m, ec);
+}
+
+// Closes on scope exit unless released; for descriptors not yet owned by a journal_file.
+struct owned_fd {
+  file_io& io;
+  int fd = -1;
+  owned_fd(file_io& i, int f) : io(i), fd(f) {}
+  owned_fd(const owned_fd&) = delete;
+  owned_fd& operator=(const owned_fd&) = delete;
+  ~owned_fd() {
+    if (fd >= 0) (void)io.close(fd);
+  }
+  int release() { return std::exchange(fd, -1); }
+};
+
+std::string refusal(const std::filesystem::path& journal, const scan_result& s) {
+  std::string m = "journal " + journal.string() + ": ";
+  if (s.end == scan_end::bad_header) {
+    return m + s.problem +
+           " at byte 0. If this is the right file, `zefortd journal repair` (with the same -c "
+           "FILE) moves it aside and starts an empty journal; otherwise set state.journal to the "
+           "right file";
+  }
+  return m + s.problem + ". Run `zefortd journal repair` (with the same -c FILE) to keep the " +
+         std::to_string(s.frames.size()) + " records before byte " + std::to_string(s.bad_offset) +
+         " and move the file as found aside";
+}
+
+// A sidecar lock file, so that compaction's rename never swaps the locked inode away. flock
+// belongs to the open file description: a second open in the same process conflicts too.
+int acquire_lock(file_io& io, const std::filesystem::path& journal) {
+  const std::filesystem::path lock_path = sibling(journal, ".lock");
+  int fd = -1;
+  if (auto ec = io.open(lock_path, O_RDWR | O_CREAT, 0644, fd)) {
+    throw_io(journal, "opening lock file " + lock_path.string(), ec,
+             "check that the directory exists and is writable by zefortd");
+  }
+  owned_fd guard(io, fd);
+  if (auto ec = io.lock_exclusive(fd)) {
+    if (ec.value() != EWOULDBLOCK) {
+      throw_io(journal, "locking " + lock_path.string(), ec, "check the file system");
+    }
+    std::string text;
+    std::string pid = "unknown";
+    if (!io.read_all(lock_path, text)) {
+      long n = 0;
+      const auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), n);
+      if (err == std::errc() && n > 0) pid = std::to_string(n);
+    }
+    throw journal_error("journal " + journal.string() + " is in use by another zefortd (pid " +
+                        pid + "); stop it first, or give this one another state.journal");
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (auto ec = io.ftruncate(fd, 0)) throw_io(journal, "clearing " + lock_path.string(), ec, "");
+  if (auto ec = io.write_all(fd, pid)) {
+    throw_io(journal, "writing the pid to " + lock_path.string(), ec, "check free space");
+  }
+  return guard.release();
+}
+
+// Keeps the file as found beside it before anything is cut, durably: the copy and its
+// directory entry reach the disk before the truncation that makes it the only copy.
+std::filesystem::path keep_copy(file_io& io, const std::filesystem::path& journal) {
+  const std::string base = sibling(journal, ".broken-" + utc_stamp()).string();
+  for (int i = 1;; ++i) {
+    const std::filesystem::path to = i == 1 ? base : base + "-" + std::to_string(i);
+    const std::error_code ec = io.copy_file(journal, to);
+    if (ec == std::errc::file_exists && i < 100) continue;
+    if (ec) {
+      throw_io(journal, "keeping a copy at " + to.string(), ec,
+               "nothing was cut; free some space and start again");
+    }
+    if (auto dec = io.fsync_dir(dir_of(journal))) {
+      throw_io(journal, "fsync of the directory after keeping a copy", dec,
+               "nothing was cut; start again");
+    }
+    return to;
+  }
+}
+
+// Truncates to the last good record (to an empty journal with a fresh header if the header
+// itself was not whole) and makes the new size durable.
+void cut_to(file_io& io, const std::filesystem::path& journal, int fd, std::uint64_t good_end) {
+  const bool whole_header = good_end >= journal_header_size;
+  if (auto ec = io.ftruncate(fd, whole_header ? good_end : 0)) {
+    throw_io(journal, "truncating to byte " + std::to_string(good_end), ec, "start again");
+  }
+  if (!whole_header) {
+    if (auto ec = io.write_all(fd, encode_header())) {
+      throw_io(journal, "writing the header", ec, "free some space and start again");
+    }
+  }
+  if (auto ec = io.fsync(fd)) throw_io(journal, "fsync after truncating", ec, "start again");
+}
+
+journal_check_report report_of(const scan_result& s, std::uint64_t size) {
+  journal_check_report r;
+  r.sound = s.end == scan_end::clean;
+  r.records = s.frames.size();
+  r.bytes = size;
+  r.good_end = s.good_end;
+  r.end = s.end;
+  r.bad_offset = s.bad_offset;
+  r.problem = s.problem;
+  return r;
+}
+
+std::string read_or_throw(file_io& io, const std::filesystem::path& journal) {
+  std::string bytes;
+  if (auto ec = io.read_all(journal, bytes)) {
+    throw_io(journal, "reading", ec, "check the path and permissions");
+  }
+  return bytes;
+}
+
+}  // namespace
+
+journal_file journal_file::open(journal_options options) {
+  journal_file j;
+  j.io_ = options.io ? options.io : &posix_file_io();
+  j.path_ = std::move(options.path);
+  file_io& io = *j.io_;
+  const std::filesystem::path& path = j.path_;
+
+  if (options.lock) j.lock_fd_ = acquire_lock(io, path);
+
+  // A crash during compaction can leave the temporary file; the journal itself is whole.
+  if (auto ec = io.remove(sibling(path, ".compact-tmp"));
+      ec && ec != std::errc::no_such_file_or_directory) {
+    throw_io(path, "removing the leftover " + sibling(path, ".compact-tmp").string(), ec,
+             "remove it by hand");
+  }
+
+  std::string bytes;
+  if (auto ec = io.read_all(path, bytes); ec == std::errc::no_such_file_or_directory) {
+    if (auto oec = io.open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND, journal_mode, j.fd_)) {
+      throw_io(path, "creating", oec, "check that the directory exists and is writable");
+    }
+    if (auto wec = io.write_all(j.fd_, encode_header())) {
+      throw_io(path, "writing the header", wec, "free some space and start again");
+    }
+    if (auto sec = io.fsync(j.fd_)) throw_io(path, "fsync after creating", sec, "start again");
+    if (auto dec = io.fsync_dir(dir_of(path))) {
+      throw_io(path, "fsync of the directory after creating", dec, "start again");
+    }
+    j.size_ = journal_header_size;
+    return j;
+  } else if (ec) {
+    throw_io(path, "reading", ec, "check the path and permissions");
+  }
+
+  scan_result scan = scan_journal(bytes);
+  if (scan.end == scan_end::corrupt || scan.end == scan_end::bad_header) {
+    throw journal_error(refusal(path, scan));
+  }
+
+  std::filesystem::path copy;
+  if (scan.end == scan_end::torn_tail) copy = keep_copy(io, path);
+  if (auto ec = io.open(path, O_WRONLY | O_APPEND, 0, j.fd_)) {
+    throw_io(path, "opening for append", ec, "check permissions");
+  }
+  if (scan.end == scan_end::torn_tail || bytes.empty()) cut_to(io, path, j.fd_, scan.good_end);
+  if (scan.end == scan_end::torn_tail) {
+    j.recovery_note_ = "journal " + path.string() + ": cut a torn last record (" + scan.problem +
+                       "), dropping " + std::to_string(bytes.size() - scan.good_end) +
+                       " bytes; the file as found is kept at " + copy.string();
+  }
+
+  j.frames_ = std::move(scan.frames);
+  j.last_seq_ = j.durable_seq_ = j.frames_.empty() ? 0 : j.frames_.back().seq;
+  j.size_ = std::max<std::uint64_t>(scan.good_end, journal_header_size);
+  return j;
+}
+
+journal_file::journal_file(journal_file&& other) noexcept
+    : path_(std::move(other.path_)),
+      io_(other.io_),
+      fd_(std::exchange(other.fd_, -1)),
+      lock_fd_(std::exchange(other.lock_fd_, -1)),
+      frames_(std::move(other.frames_)),
+      recovery_note_(std::move(other.recovery_note_)),
+      pending_(std::move(other.pending_)),
+      last_seq_(other.last_seq_),
+      durable_seq_(other.durable_seq_),
+      size_(other.size_),
+      broken_(other.broken_) {}
+
+journal_file& journal_file::operator=(journal_file&& other) noexcept {
+  if (this != &other) {
+    close_all();
+    path_ = std::move(other.path_);
+    io_ = other.io_;
+    fd_ = std::exchange(other.fd_, -1);
+    lock_fd_ = std::exchange(other.lock_fd_, -1);
+    frames_ = std::move(other.frames_);
+    recovery_note_ = std::move(other.recovery_note_);
+    pending_ = std::move(other.pending_);
+    last_seq_ = other.last_seq_;
+    durable_seq_ = other.durable_seq_;
+    size_ = other.size_;
+    broken_ = other.broken_;
+  }
+  return *this;
+}
+
+journal_file::~journal_file() {
+  close_all();
+}
+
+void journal_file::close_all() noexcept {
+  // Close errors are ignored: everything that mattered was synced, or is knowingly dropped.
+  // The journal goes first so that the lock covers it until it is closed.
+  if (fd_ >= 0) (void)io_->close(std::exchange(fd_, -1));
+  if (lock_fd_ >= 0) (void)io_->close(std::exchange(lock_fd_, -1));
+}
+
+void journal_file::check_usable() const {
+  if (broken_) {
+    throw journal_io_error("journal " + path_.string() +
+                               ": unusable after an earlier I/O failure; restart zefortd, which "
+                               "recovers the journal from what is on disk",
+                           std::make_error_code(std::errc::io_error));
+  }
+}
+
+void journal_file::fail(const std::string& action, std::error_code ec) {
+  broken_ = true;
+  throw_io(path_, action, ec,
+           "zefortd must stop; on restart the journal is recovered up to its last whole record");
+}
+
+std::uint64_t journal_file::append(std::string_view payload) {
+  check_usable();
+  append_frame(pending_, last_seq_ + 1, payload);  // throws before changing anything
+  return ++last_seq_;
+}
+
+void journal_file::sync() {
+  check_usable();
+  if (pending_.empty()) return;
+  if (auto ec = io_->write_all(fd_, pending_)) {
+    fail("writing " + std::to_string(pending_.size()) + " bytes at byte " + std::to_string(size_),
+         ec);
+  }
+  size_ += pending_.size();
+  pending_.clear();
+  // Not retried on failure: after a failed fsync the kernel may have dropped the dirty pages
+  // and a second fsync would report success for data that never reached the disk.
+  if (auto ec = io_->fdatasync(fd_)) fail("fdatasync", ec);
+  durable_seq_ = last_seq_;
+}
+
+void journal_file::compact(const std::vector<std::string>& live_payloads) {
+  check_usable();
+  sync();  // whatever was appended is on disk before the file it went to is replaced
+
+  std::string image = encode_header();
+  std::uint64_t seq = last_seq_;
+  for (const std::string& p : live_payloads) append_frame(image, ++seq, p);
+
+  const std::filesystem::path tmp = sibling(path_, ".compact-tmp");
+  int fd = -1;
+  if (auto ec = io_->open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, journal_mode, fd)) {
+    fail("creating " + tmp.string(), ec);
+  }
+  owned_fd guard(*io_, fd);
+  auto abandon = [&](const std::string& action, std::error_code ec) {
+    (void)io_->remove(tmp);  // best effort: open removes it anyway
+    fail(action, ec);
+  };
+  if (auto ec = io_->write_all(fd, image)) abandon("writing " + tmp.string(), ec);
+  if (auto ec = io_->fdatasync(fd)) abandon("fdatasync of " + tmp.string(), ec);
+  if (auto ec = io_->rename(tmp, path_)) abandon("renaming " + tmp.string(), ec);
+  // From here the new journal is in place (at least in the page cache); a failure leaves it
+  // there, and the next start reads it.
+  if (auto ec = io_->fsync_dir(dir_of(path_))) fail("fsync of the directory after compaction", ec);
+
+  (void)io_->close(std::exchange(fd_, guard.release()));
+  last_seq_ = durable_seq_ = seq;
+  size_ = image.size();
+}
+
+journal_check_report check_journal(const std::filesystem::path& path, file_io* io) {
+  const std::string bytes = read_or_throw(io ? *io : posix_file_io(), path);
+  return report_of(scan_journal(bytes), bytes.size());
+}
+
+journal_check_report repair_journal(const std::filesystem::path& path, file_io* io) {
+  file_io& f = io ? *io : posix_file_io();
+  owned_fd lock(f, acquire_lock(f, path));
+  const std::string bytes = read_or_throw(f, path);
+  journal_check_report report = report_of(scan_journal(bytes), bytes.size());
+  if (report.sound) return report;
+
+  report.copy = keep_copy(f, path);
+  int fd = -1;
+  if (auto ec = f.open(path, O_WRONLY, 0, fd)) throw_io(path, "opening", ec, "check permissions");
+  owned_fd file(f, fd);
+  cut_to(f, path, fd, report.good_end);
+  report.repaired = true;
+  return report;
+}
+
+std::vector<journal_frame> read_journal_unlocked(const std::filesystem::path& path, file_io* io) {
+  scan_result scan = scan_journal(read_or_throw(io ? *io : posix_file_io(), path));
+  if (scan.end == scan_end::corrupt || scan.end == scan_end::bad_header) {
+    throw journal_error(refusal(path, scan));
+  }
+  return std::move(scan.frames);
+}
+
+}  // namespace zefortd

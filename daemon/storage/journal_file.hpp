@@ -1,0 +1,139 @@
+// The journal file: exclusive lock, recovery on open (torn tail cut after a copy is kept,
+// corruption refused), buffered appends made durable by one group sync, compaction by
+// write-fsync-rename, and the offline check/repair/read used by `zefortd journal` and `status`.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "core/journal_format.hpp"
+#include "storage/file_io.hpp"
+
+namespace zefortd {
+
+// The journal cannot be used: in use by another process, damaged, or unreadable. The message
+// names the file, the byte offset where it applies, and what the operator should do.
+class journal_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A system call on the journal failed. After one of these from sync() or compact() the
+// journal_file refuses all further work: a failed fsync is not retried, the process must restart
+// and recover from what is on disk.
+class journal_io_error : public journal_error {
+ public:
+  journal_io_error(const std::string& message, std::error_code code)
+      : journal_error(message), code_(code) {}
+  std::error_code code() const { return code_; }
+
+ private:
+  std::error_code code_;
+};
+
+struct journal_options {
+  std::filesystem::path path;
+  file_io* io = nullptr;  // nullptr: posix_file_io(); must outlive the journal_file
+  bool lock = true;       // flock on "<path>.lock"; only tests turn this off
+};
+
+class journal_file {
+ public:
+  // Locks, removes a leftover "<path>.compact-tmp", creates the file if absent (header, fsync of
+  // file and directory), scans it and recovers a torn tail. Throws journal_error when the lock
+  // is held or the file is corrupt or not a journal, journal_io_error when a call fails.
+  static journal_file open(journal_options options);
+
+  journal_file(journal_file&& other) noexcept;
+  journal_file& operator=(journal_file&& other) noexcept;
+  journal_file(const journal_file&) = delete;
+  journal_file& operator=(const journal_file&) = delete;
+  // Closes the file and releases the lock. Frames appended but not synced are dropped, exactly
+  // as a crash would drop them.
+  ~journal_file();
+
+  const std::filesystem::path& path() const { return path_; }
+
+  // The records found at open, for replay.
+  const std::vector<journal_frame>& frames() const { return frames_; }
+  std::vector<journal_frame> take_frames() { return std::exchange(frames_, {}); }
+
+  // Set when open cut a torn tail: what was cut and where the copy of the original file is. The
+  // caller logs it.
+  std::optional<std::string> recovery_note() const { return recovery_note_; }
+
+  // Buffers one frame in memory and returns its seq. No system call; durable after sync().
+  // Throws std::length_error for a payload over 16 MiB (the journal stays usable).
+  std::uint64_t append(std::string_view payload);
+
+  // Writes every buffered frame with one write and one fdatasync (group commit). Nothing
+  // buffered: no system call. Throws journal_io_error on any failure, after which this object
+  // is unusable; the file stays a valid journal whose torn tail, if any, the next open cuts.
+  void sync();
+
+  // Rewrites the journal as header + live_payloads with fresh seqs continuing after last_seq():
+  // syncs pending frames first, writes "<path>.compact-tmp", fdatasyncs it, renames it over the
+  // journal and fsyncs the directory. A crash leaves the old or the new journal, both complete.
+  // Any failure throws journal_io_error and makes this object unusable.
+  void compact(const std::vector<std::string>& live_payloads);
+
+  std::uint64_t last_seq() const { return last_seq_; }        // last appended, synced or not
+  std::uint64_t durable_seq() const { return durable_seq_; }  // last made durable by sync()
+  std::uint64_t size_bytes() const { return size_; }          // bytes in the file, header too
+  std::uint64_t pending_bytes() const { return pending_.size(); }
+  bool usable() const { return !broken_; }
+
+ private:
+  journal_file() = default;
+  void close_all() noexcept;
+  void check_usable() const;
+  [[noreturn]] void fail(const std::string& action, std::error_code ec);
+
+  std::filesystem::path path_;
+  file_io* io_ = nullptr;
+  int fd_ = -1;       // O_APPEND descriptor of the journal
+  int lock_fd_ = -1;  // holds the flock; -1 when not locking
+  std::vector<journal_frame> frames_;
+  std::optional<std::string> recovery_note_;
+  std::string pending_;  // encoded frames not yet written
+  std::uint64_t last_seq_ = 0;
+  std::uint64_t durable_seq_ = 0;
+  std::uint64_t size_ = 0;
+  bool broken_ = false;
+};
+
+struct journal_check_report {
+  bool sound = false;         // clean: nothing to repair
+  std::uint64_t records = 0;  // good records (kept records, after a repair)
+  std::uint64_t bytes = 0;    // file size as found
+  std::uint64_t good_end = 0;
+  scan_end end = scan_end::clean;
+  std::uint64_t bad_offset = 0;
+  std::string problem;
+  // Set by repair_journal when it changed the file.
+  bool repaired = false;
+  std::filesystem::path copy;  // where the file as found was kept
+};
+
+// Scans without locking or writing. Throws journal_io_error if the file cannot be read.
+journal_check_report check_journal(const std::filesystem::path& path, file_io* io = nullptr);
+
+// Takes the lock (journal_error if a daemon holds it), and if the journal is not sound keeps a
+// copy at "<path>.broken-<UTC time>", then truncates it to its last good record (an empty
+// journal if the header was bad) and fsyncs. A sound journal is left untouched.
+journal_check_report repair_journal(const std::filesystem::path& path, file_io* io = nullptr);
+
+// For `zefortd status` while a daemon runs: no lock, no writes. A torn tail (possibly a write in
+// progress) ends the list; corruption or a bad header throws journal_error; an unreadable or
+// missing file throws journal_io_error (code() tells ENOENT apart).
+std::vector<journal_frame> read_journal_unlocked(const std::filesystem::path& path,
+                                                 file_io* io = nullptr);
+
+}  // namespace zefortd
