@@ -1,0 +1,379 @@
+// Loading of the configuration file and its included job files (DESIGN.md §2): strict, every
+// error naming file:line:column; plus the small helpers declared in config.hpp.
+#include "core/config.hpp"
+
+#include <glob.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+
+#include <boost/json/serialize.hpp>
+#include <boost/url/parse.hpp>
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "core/duration.hpp"
+#include "core/payload_template.hpp"
+#include "core/yaml_reader.hpp"
+
+namespace zefortd {
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+using keys = std::span<const std::string_view>;
+constexpr std::string_view top_keys[] = {"api", "polling", "state", "metrics", "include", "jobs"};
+constexpr std::string_view api_keys[] = {"base_url", "api_key_file", "ca_file",
+                                         "timeout",  "connections",  "rate_limit"};
+constexpr std::string_view polling_keys[] = {"initial_delay", "max_delay",  "multiplier",
+                                             "give_up_after", "list_above", "dismiss_foreign"};
+constexpr std::string_view state_keys[] = {"journal"};
+constexpr std::string_view metrics_keys[] = {"listen"};
+constexpr std::string_view job_file_keys[] = {"jobs", "include"};
+constexpr std::string_view job_keys[] = {"name",    "endpoint", "schedule", "timezone",
+                                         "overlap", "catch_up", "payload",  "dismiss"};
+
+// The first entry of a systemd directory variable ("a:b" when several directories are listed).
+std::optional<fs::path> first_directory(const char* variable) {
+  const char* value = std::getenv(variable);
+  if (value == nullptr) return std::nullopt;
+  const std::string_view first =
+      std::string_view(value).substr(0, std::string_view(value).find(':'));
+  if (first.empty()) return std::nullopt;
+  return fs::path(first);
+}
+
+boost::urls::url read_base_url(const yaml_reader& r, const YAML::Node& node) {
+  const std::string text = r.text(node, "api.base_url");
+  auto parsed = boost::urls::parse_uri(text);
+  if (!parsed) r.fail(node, "api.base_url: not an absolute URL: '" + text + "'");
+  boost::urls::url url = *parsed;
+  // The key must never travel in the URL, nor be echoed into this message.
+  if (url.has_userinfo())
+    r.fail(node,
+           "api.base_url: must not hold a user name or password; the API key belongs in "
+           "api_key_file, $CREDENTIALS_DIRECTORY/api-key or ZEFORT_APIKEY");
+  if (url.scheme_id() != boost::urls::scheme::https)
+    r.fail(node, "api.base_url: must use https, got '" + text + "'");
+  if (!url.has_authority() || url.encoded_host().empty())
+    r.fail(node, "api.base_url: must name a host, got '" + text + "'");
+  if (url.has_query() || url.has_fragment())
+    r.fail(node, "api.base_url: must not have a query or fragment, got '" + text + "'");
+  url.normalize();
+  // Endpoints resolve against the base: without a trailing slash its last segment would be lost.
+  // The slash is appended to the text (the path is its tail: no query, no fragment) because
+  // Boost.URL 1.81's set_encoded_path("/") writes "/./".
+  if (!url.encoded_path().ends_with('/'))
+    url = *boost::urls::parse_uri(std::string(url.buffer()) + "/");
+  return url;
+}
+
+void read_api(const yaml_reader& r, const YAML::Node& section, api_config& api) {
+  bool has_base_url = false;
+  r.members(section, "api", api_keys, [&](const std::string& key, const YAML::Node& v) {
+    const std::string at = "api." + key;
+    if (key == "base_url") {
+      api.base_url = read_base_url(r, v);
+      has_base_url = true;
+    } else if (key == "api_key_file") {
+      api.api_key_file = r.file_path(v, at);
+    } else if (key == "ca_file") {
+      api.ca_file = r.file_path(v, at);
+    } else if (key == "timeout") {
+      api.timeout = r.span_of_time(v, at);
+      if (api.timeout.count() <= 0) r.fail(v, at + ": must be more than 0");
+    } else if (key == "connections") {
+      api.connections = r.whole_number(v, at, 1, 256);
+    } else if (key == "rate_limit") {
+      api.rate_limit = r.number(v, at);
+      if (api.rate_limit < 0) r.fail(v, at + ": must be 0 (no limit) or more, got " + v.Scalar());
+    }
+  });
+  if (!has_base_url) r.fail(section, "api: missing required key 'base_url'");
+}
+
+void read_polling(const yaml_reader& r, const YAML::Node& section, polling_config& polling) {
+  std::optional<YAML::Node> initial_delay, max_delay;
+  r.members(section, "polling", polling_keys, [&](const std::string& key, const YAML::Node& v) {
+    const std::string at = "polling." + key;
+    if (key == "initial_delay") {
+      polling.initial_delay = r.span_of_time(v, at);
+      if (polling.initial_delay.count() <= 0) r.fail(v, at + ": must be more than 0");
+      initial_delay = v;
+    } else if (key == "max_delay") {
+      polling.max_delay = r.span_of_time(v, at);
+      max_delay = v;
+    } else if (key == "multiplier") {
+      polling.multiplier = r.number(v, at);
+      if (polling.multiplier < 1) r.fail(v, at + ": must be 1 or more, got " + v.Scalar());
+    } else if (key == "give_up_after") {
+      polling.give_up_after = r.span_of_time(v, at);
+      if (polling.give_up_after.count() <= 0) r.fail(v, at + ": must be more than 0");
+    } else if (key == "list_above") {
+      polling.list_above = r.whole_number(v, at, 0, 1'000'000);
+    } else if (key == "dismiss_foreign") {
+      polling.dismiss_foreign = r.boolean(v, at);
+    }
+  });
+  // Only a written value can be wrong; blame max_delay when both are.
+  if (polling.max_delay < polling.initial_delay)
+    r.fail(max_delay ? *max_delay : *initial_delay,
+           "polling.max_delay (" + format_duration(polling.max_delay) +
+               ") must not be less than polling.initial_delay (" +
+               format_duration(polling.initial_delay) + ")");
+}
+
+void read_metrics(const yaml_reader& r, const YAML::Node& section, metrics_config& metrics) {
+  r.members(section, "metrics", metrics_keys, [&](const std::string&, const YAML::Node& v) {
+    const std::string listen = r.text(v, "metrics.listen");
+    const std::size_t colon = listen.rfind(':');
+    const std::string_view host = std::string_view(listen).substr(0, colon);
+    const std::string_view port = std::string_view(listen).substr(colon + 1);
+    unsigned number = 0;
+    const auto parsed = std::from_chars(port.data(), port.data() + port.size(), number);
+    const bool ok =
+        colon != std::string::npos && !host.empty() && parsed.ec == std::errc{} &&
+        parsed.ptr == port.data() + port.size() && number >= 1 && number <= 65535 &&
+        (host.find(':') == std::string_view::npos || (host.front() == '[' && host.back() == ']'));
+    if (!ok)
+      r.fail(v, "metrics.listen: expected host:port such as 127.0.0.1:9464, got '" + listen + "'");
+    metrics.listen = listen;
+  });
+}
+
+bool is_job_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  });
+}
+
+std::string read_endpoint(const yaml_reader& r, const YAML::Node& node, const std::string& at) {
+  std::string text = r.text(node, at);
+  const auto parsed = boost::urls::parse_uri_reference(text);
+  if (!parsed || parsed->has_scheme() || parsed->has_authority() || parsed->has_fragment())
+    r.fail(node, at +
+                     ": expected a path relative to api.base_url such as contracts/bulk_update/, "
+                     "got '" +
+                     text + "'");
+  if (text.starts_with('/')) text.erase(0, 1);
+  if (text.empty()) r.fail(node, at + ": must name an endpoint such as contracts/bulk_update/");
+  return text;
+}
+
+job_config read_job(const yaml_reader& r, const YAML::Node& node, std::size_t index) {
+  const std::string path = "jobs[" + std::to_string(index) + "]";
+  if (!node.IsMap())
+    r.fail(node,
+           path + ": expected a mapping with at least name and payload, got " + describe(node));
+  job_config job;
+  job.where = r.position(node);
+  bool named = false;
+  bool has_payload = false;
+  r.members(node, path, job_keys, [&](const std::string& key, const YAML::Node& v) {
+    const std::string at = path + "." + key;
+    if (key == "name") {
+      job.name = r.text(v, at);
+      if (!is_job_name(job.name))
+        r.fail(v, at + ": '" + job.name + "' may hold only letters, digits, '.', '_' and '-'");
+      named = true;
+    } else if (key == "endpoint") {
+      job.endpoint = read_endpoint(r, v, at);
+    } else if (key == "schedule") {
+      if (v.IsNull() || (v.IsScalar() && v.Scalar().empty()))
+        r.fail(v, at + ": empty; leave the key out for a job that runs once");
+      job.schedule = r.text(v, at);
+    } else if (key == "timezone") {
+      job.timezone =
+          r.choice(v, at,
+                   std::array{std::pair{std::string_view("utc"), job_timezone::utc},
+                              std::pair{std::string_view("local"), job_timezone::local}});
+    } else if (key == "overlap") {
+      job.overlap =
+          r.choice(v, at,
+                   std::array{std::pair{std::string_view("skip"), overlap_policy::skip},
+                              std::pair{std::string_view("allow"), overlap_policy::allow}});
+    } else if (key == "catch_up") {
+      job.catch_up = r.span_of_time(v, at);
+    } else if (key == "payload") {
+      if (!v.IsMap())
+        r.fail(v, at + ": expected a mapping (the JSON request body), got " + describe(v));
+      job.payload = r.to_json(v).as_object();
+      if (const auto error = check_templates(job.payload)) r.fail(v, path + "." + *error);
+      has_payload = true;
+    } else if (key == "dismiss") {
+      job.dismiss = r.boolean(v, at);
+    }
+  });
+  if (!named) r.fail(node, path + ": missing required key 'name'");
+  if (!has_payload) r.fail(node, path + " ('" + job.name + "'): missing required key 'payload'");
+  return job;
+}
+
+// Reads a file's `jobs` list into `out`, refusing a name already used in this or another file.
+void read_jobs(const yaml_reader& r, const YAML::Node& list, std::vector<job_config>& out,
+               std::map<std::string, source_position>& names) {
+  if (list.IsNull()) return;
+  if (!list.IsSequence()) r.fail(list, "jobs: expected a list of jobs, got " + describe(list));
+  std::size_t index = 0;
+  for (const YAML::Node& node : list) {
+    job_config job = read_job(r, node, index++);
+    const auto [first, inserted] = names.emplace(job.name, job.where);
+    if (!inserted)
+      throw config_error(job.where, "duplicate job name '" + job.name + "'; first defined at " +
+                                        format_location(first->second));
+    out.push_back(std::move(job));
+  }
+}
+
+// Expands the `include` list: a pattern may match nothing, a literal path must exist. The result
+// is sorted and free of duplicates and of the main file itself (which "*.yaml" beside it matches).
+std::vector<fs::path> expand_includes(const yaml_reader& r, const YAML::Node& list) {
+  std::vector<fs::path> files;
+  if (list.IsNull()) return files;
+  if (!list.IsSequence())
+    r.fail(list, "include: expected a list of files or patterns, got " + describe(list));
+  std::size_t index = 0;
+  for (const YAML::Node& entry : list) {
+    const std::string at = "include[" + std::to_string(index++) + "]";
+    const fs::path pattern = r.file_path(entry, at);
+    if (entry.Scalar().find_first_of("*?[") != std::string::npos) {
+      glob_t matches{};
+      const int rc = glob(pattern.c_str(), GLOB_MARK, nullptr, &matches);
+      const int error = errno;
+      const std::unique_ptr<glob_t, void (*)(glob_t*)> owner(&matches, &globfree);
+      if (rc == GLOB_NOMATCH) continue;
+      if (rc != 0)
+        r.fail(entry, at + ": cannot expand '" + pattern.string() +
+                          "': " + (rc == GLOB_NOSPACE ? "out of memory" : std::strerror(error)));
+      for (std::size_t i = 0; i < matches.gl_pathc; ++i) {
+        const std::string_view match = matches.gl_pathv[i];
+        if (!match.ends_with('/')) files.push_back(fs::path(match).lexically_normal());  // a dir
+      }
+    } else {
+      struct stat st {};
+      if (::stat(pattern.c_str(), &st) != 0)
+        r.fail(entry, at + ": cannot read '" + pattern.string() + "': " + std::strerror(errno));
+      if (S_ISDIR(st.st_mode))
+        r.fail(entry, at + ": '" + pattern.string() + "' is a directory; write '" +
+                          (fs::path(entry.Scalar()) / "*.yaml").string() +
+                          "' to include its files");
+      files.push_back(pattern);
+    }
+  }
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+  std::erase_if(files, [&](const fs::path& f) {
+    std::error_code ec;
+    return f == r.file() || fs::equivalent(f, r.file(), ec);
+  });
+  return files;
+}
+
+// Object keys sorted at every level, so that the digest ignores the order they were written in.
+void canonical_json(const json::value& v, std::string& out) {
+  if (const json::object* o = v.if_object()) {
+    std::vector<const json::key_value_pair*> members;
+    for (const auto& m : *o) members.push_back(&m);
+    std::sort(members.begin(), members.end(),
+              [](const auto* a, const auto* b) { return a->key() < b->key(); });
+    out += '{';
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      out += (i > 0 ? "," : "") + json::serialize(json::string(members[i]->key())) + ":";
+      canonical_json(members[i]->value(), out);
+    }
+    out += '}';
+  } else if (const json::array* a = v.if_array()) {
+    out += '[';
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      if (i > 0) out += ',';
+      canonical_json((*a)[i], out);
+    }
+    out += ']';
+  } else {
+    out += json::serialize(v);
+  }
+}
+
+}  // namespace
+
+config_error::config_error(source_position where, const std::string& message)
+    : std::runtime_error(where.file.empty() ? message : format_location(where) + ": " + message),
+      where_(std::move(where)) {}
+
+std::string job_config::revision() const {
+  std::string text;
+  canonical_json(json::object{{"endpoint", endpoint}, {"payload", payload}}, text);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("SHA-256 is not available from OpenSSL");
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < 8 && i < length; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 0xf];
+  }
+  return out;
+}
+
+const job_config* config::find_job(std::string_view name) const {
+  for (const job_config& job : jobs)
+    if (job.name == name) return &job;
+  return nullptr;
+}
+
+config load_config(const fs::path& file) {
+  config cfg;
+  cfg.file = fs::absolute(file).lexically_normal();
+  const yaml_file main = load_yaml(cfg.file);
+  const yaml_reader r(main);
+  if (!main.root.IsNull() && !main.root.IsMap())
+    r.fail(main.root,
+           "expected a mapping with api, polling, state, metrics, include and jobs, "
+           "got " +
+               describe(main.root));
+
+  std::map<std::string, YAML::Node> sections;
+  r.members(main.root, "", top_keys,
+            [&](const std::string& key, const YAML::Node& v) { sections.emplace(key, v); });
+  // Sections are read in a fixed order, whatever order they were written in.
+  if (!sections.contains("api"))
+    throw config_error(r.position(main.root), "missing required section 'api' with base_url");
+  read_api(r, sections["api"], cfg.api);
+  if (sections.contains("polling")) read_polling(r, sections["polling"], cfg.polling);
+  if (sections.contains("state"))
+    r.members(sections["state"], "state", state_keys, [&](const std::string&, const YAML::Node& v) {
+      cfg.state.journal = r.file_path(v, "state.journal");
+    });
+  if (cfg.state.journal.empty()) {
+    const auto directory = first_directory("STATE_DIRECTORY");
+    cfg.state.journal = (directory ? *directory : cfg.file.parent_path()) / "zefortd.journal";
+  }
+  if (sections.contains("metrics")) read_metrics(r, sections["metrics"], cfg.metrics);
+
+  std::map<std::string, source_position> names;
+  if (sections.contains("jobs")) read_jobs(r, sections["jobs"], cfg.jobs, names);
+  if (sections.contains("include")) cfg.included_files = expand_includes(r, sections["include"]);
+  for (const fs::path& path : cfg.included_files) {
+    const yaml_file included = load_yaml(path);
+    const yaml_reader ir(included);
+    if (!included.root.IsNull() && !included.root.IsMap())
+      ir.fail(included.root, "expected a mapping with a jobs list, got " + describe(included.root));
+    ir.members(included.root, "", job_file_keys, [&](const std::string& key, const YAML::Node& v) {
+      if (key == "include") ir.fail(v, "include: only the main configuration file may include");
+      read_jobs(ir, v, cfg.jobs, names);
+    });
+  }
+  return cfg;
+}
+
+fs::path default_config_path() {
+  const auto directory = first_directory("CONFIGURATION_DIRECTORY");
+  return (directory ? *directory : fs::path("/etc/zefortd")) / "zefortd.yaml";
+}
+
+}  // namespace zefortd

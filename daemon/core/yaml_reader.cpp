@@ -1,0 +1,156 @@
+// Typed reading of YAML configuration nodes with positions; see yaml_reader.hpp.
+#include "core/yaml_reader.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "core/duration.hpp"
+#include "core/yaml_json.hpp"
+
+namespace zefortd {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_text(const fs::path& path) {
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                             &std::fclose);
+  if (!file) throw config_error({path}, std::string("cannot read: ") + std::strerror(errno));
+  std::string text;
+  char buffer[65536];
+  std::size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, n);
+  // fopen succeeds on a directory; the read then fails with EISDIR.
+  if (std::ferror(file.get()))
+    throw config_error({path}, std::string("cannot read: ") + std::strerror(errno));
+  return text;
+}
+
+source_position position_in(const fs::path& file, const YAML::Mark& m) {
+  if (m.is_null()) return {file, 0, 0};
+  return {file, m.line + 1, m.column + 1};  // yaml-cpp counts from 0
+}
+
+// yaml-cpp's message for a tab-indented line ("illegal map value") does not say why.
+std::string tab_hint(std::string_view text, const YAML::Mark& mark) {
+  if (mark.is_null()) return {};
+  std::size_t start = 0;
+  for (int line = 0; line < mark.line && start != std::string_view::npos; ++line) {
+    start = text.find('\n', start);
+    if (start != std::string_view::npos) ++start;
+  }
+  if (start == std::string_view::npos) return {};
+  const std::string_view line = text.substr(start, text.find('\n', start) - start);
+  const std::string_view indent = line.substr(0, line.find_first_not_of(" \t"));
+  if (indent.find('\t') == std::string_view::npos) return {};
+  return " (this line is indented with a tab; YAML needs spaces)";
+}
+
+}  // namespace
+
+std::string format_location(const source_position& where) {
+  std::string out = where.file.string();
+  if (where.line > 0) out += ":" + std::to_string(where.line);
+  if (where.line > 0 && where.column > 0) out += ":" + std::to_string(where.column);
+  return out;
+}
+
+yaml_file load_yaml(const fs::path& path) {
+  yaml_file f{path, read_text(path), {}};
+  try {
+    const std::vector<YAML::Node> documents = YAML::LoadAll(f.text);
+    if (documents.size() > 1)
+      throw config_error(position_in(path, documents[1].Mark()),
+                         "more than one YAML document; keep everything in the first");
+    if (!documents.empty()) f.root = documents[0];
+  } catch (const YAML::Exception& e) {
+    throw config_error(position_in(path, e.mark), e.msg + tab_hint(f.text, e.mark));
+  }
+  return f;
+}
+
+std::string describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar: {
+      std::string text = node.Scalar();
+      if (text.size() > 60) text = text.substr(0, 57) + "...";
+      return "'" + text + "'";
+    }
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    default:
+      return "nothing";
+  }
+}
+
+source_position yaml_reader::position(const YAML::Node& node) const {
+  if (node.IsNull())
+    for (const auto& [value, key_mark] : empty_values_)
+      if (value.is(node)) return position_in(file_.path, key_mark);
+  return position_in(file_.path, node.Mark());
+}
+
+void yaml_reader::fail(const YAML::Node& node, const std::string& message) const {
+  throw config_error(position(node), message);
+}
+
+std::string yaml_reader::text(const YAML::Node& node, const std::string& path) const {
+  if (!node.IsScalar()) fail(node, path + ": expected a string, got " + describe(node));
+  if (node.Scalar().empty()) fail(node, path + ": must not be empty");
+  return node.Scalar();
+}
+
+fs::path yaml_reader::file_path(const YAML::Node& node, const std::string& path) const {
+  return (file_.path.parent_path() / text(node, path)).lexically_normal();
+}
+
+duration yaml_reader::span_of_time(const YAML::Node& node, const std::string& path) const {
+  const auto d = node.IsScalar() ? parse_duration(node.Scalar()) : std::nullopt;
+  if (!d)
+    fail(node,
+         path + ": expected a duration such as 500ms, 30s, 5m, 2h or 1d, got " + describe(node));
+  return *d;
+}
+
+double yaml_reader::number(const YAML::Node& node, const std::string& path) const {
+  if (node.IsScalar()) {
+    const std::string& s = node.Scalar();
+    double value = 0;
+    const auto r = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (r.ec == std::errc{} && r.ptr == s.data() + s.size() && std::isfinite(value)) return value;
+  }
+  fail(node, path + ": expected a number, got " + describe(node));
+}
+
+unsigned yaml_reader::whole_number(const YAML::Node& node, const std::string& path, unsigned low,
+                                   unsigned high) const {
+  if (node.IsScalar()) {
+    const std::string& s = node.Scalar();
+    unsigned long long value = 0;
+    const auto r = std::from_chars(s.data(), s.data() + s.size(), value);
+    const bool all_digits = r.ptr == s.data() + s.size() && !s.empty();
+    if (all_digits && r.ec == std::errc{} && value >= low && value <= high)
+      return static_cast<unsigned>(value);
+    if (all_digits)  // a whole number, or too long to be one we want
+      fail(node, path + ": must be between " + std::to_string(low) + " and " +
+                     std::to_string(high) + ", got " + s);
+  }
+  fail(node, path + ": expected a whole number, got " + describe(node));
+}
+
+bool yaml_reader::boolean(const YAML::Node& node, const std::string& path) const {
+  if (node.IsScalar() && node.Scalar() == "true") return true;
+  if (node.IsScalar() && node.Scalar() == "false") return false;
+  fail(node, path + ": expected true or false, got " + describe(node));
+}
+
+boost::json::value yaml_reader::to_json(const YAML::Node& node) const {
+  return yaml_to_json(node, file_.path, file_.text);
+}
+
+}  // namespace zefortd
