@@ -33,6 +33,10 @@ constexpr std::string_view polling_keys[] = {"initial_delay", "max_delay",  "mul
 constexpr std::string_view state_keys[] = {"journal"};
 constexpr std::string_view metrics_keys[] = {"listen"};
 constexpr std::string_view job_file_keys[] = {"jobs", "include"};
+constexpr std::array<std::pair<std::string_view, job_timezone>, 2> timezones{
+    {{"utc", job_timezone::utc}, {"local", job_timezone::local}}};
+constexpr std::array<std::pair<std::string_view, overlap_policy>, 2> overlaps{
+    {{"skip", overlap_policy::skip}, {"allow", overlap_policy::allow}}};
 constexpr std::string_view job_keys[] = {"name",    "endpoint", "schedule", "timezone",
                                          "overlap", "catch_up", "payload",  "dismiss"};
 
@@ -154,11 +158,10 @@ bool is_job_name(std::string_view name) {
 std::string read_endpoint(const yaml_reader& r, const YAML::Node& node, const std::string& at) {
   std::string text = r.text(node, at);
   const auto parsed = boost::urls::parse_uri_reference(text);
-  if (!parsed || parsed->has_scheme() || parsed->has_authority() || parsed->has_fragment())
-    r.fail(node, at +
-                     ": expected a path relative to api.base_url such as contracts/bulk_update/, "
-                     "got '" +
-                     text + "'");
+  if (!parsed || parsed->has_scheme() || parsed->has_authority() || parsed->has_fragment()) {
+    const std::string expected = "a path relative to api.base_url such as contracts/bulk_update/";
+    r.fail(node, at + ": expected " + expected + ", got '" + text + "'");
+  }
   if (text.starts_with('/')) text.erase(0, 1);
   if (text.empty()) r.fail(node, at + ": must name an endpoint such as contracts/bulk_update/");
   return text;
@@ -187,15 +190,9 @@ job_config read_job(const yaml_reader& r, const YAML::Node& node, std::size_t in
         r.fail(v, at + ": empty; leave the key out for a job that runs once");
       job.schedule = r.text(v, at);
     } else if (key == "timezone") {
-      job.timezone =
-          r.choice(v, at,
-                   std::array{std::pair{std::string_view("utc"), job_timezone::utc},
-                              std::pair{std::string_view("local"), job_timezone::local}});
+      job.timezone = r.choice(v, at, timezones);
     } else if (key == "overlap") {
-      job.overlap =
-          r.choice(v, at,
-                   std::array{std::pair{std::string_view("skip"), overlap_policy::skip},
-                              std::pair{std::string_view("allow"), overlap_policy::allow}});
+      job.overlap = r.choice(v, at, overlaps);
     } else if (key == "catch_up") {
       job.catch_up = r.span_of_time(v, at);
     } else if (key == "payload") {
