@@ -137,24 +137,25 @@ api_reply api::handle(const api_request& request, time_point now) {
     case fault::drop_before:
       ++count.dropped;
       reply.drop = true;
-      reply.note = "injected drop";
+      reply.note = "injected";
       break;
     case fault::throttle:
       ++count.rejected_429;
       reply = detail(429, "Request was throttled. Expected available in " +
-                              std::to_string(retry_after_) + " seconds.");
+                              std::to_string(retry_after_) +
+                              (retry_after_ == 1 ? " second." : " seconds."));
       reply.headers.emplace_back("Retry-After", std::to_string(retry_after_));
-      reply.note = "injected 429";
+      reply.note = "injected";
       break;
     case fault::error_503:
       ++count.errors_injected;
       reply = detail(503, "Service temporarily unavailable (sandbox).");
-      reply.note = "injected 503";
+      reply.note = "injected";
       break;
     case fault::error_500_before:
       ++count.errors_injected;
       reply = detail(500, "Internal server error (sandbox).");
-      reply.note = "injected 500";
+      reply.note = "injected";
       break;
     case fault::none:
     case fault::drop_after:
@@ -166,11 +167,11 @@ api_reply api::handle(const api_request& request, time_point now) {
         ++count.dropped;
         if (created) ++count.in_doubt;
         reply.drop = true;
-        reply.note = "injected drop after processing " + reply.note;
+        reply.note = "injected after processing " + reply.note;
       } else if (f == fault::error_500_after) {
         ++count.errors_injected;
         if (created) ++count.in_doubt;
-        std::string note = "injected 500 after processing " + reply.note;
+        std::string note = "injected after processing " + reply.note;
         reply = detail(500, "Internal server error (sandbox).");
         reply.note = std::move(note);
       }
@@ -235,9 +236,11 @@ api_reply api::dismiss(const api_request& request, std::string_view id, time_poi
   const json::object* object = body.if_object();
   const json::value* status = object ? object->if_contains("frontend_status") : nullptr;
   if (!status) return field_error(400, "frontend_status", "This field is required.");
-  if (!status->is_string() || status->get_string() != "done")
-    return field_error(400, "frontend_status",
-                       "\"" + canonical_json(*status) + "\" is not a valid choice.");
+  if (!status->is_string() || status->get_string() != "done") {
+    const std::string shown =
+        status->is_string() ? std::string(status->get_string()) : canonical_json(*status);
+    return field_error(400, "frontend_status", "\"" + shown + "\" is not a valid choice.");
+  }
   const auto outcome = store_.dismiss(id, now);
   api_reply r = json_reply(200, store::render(*store_.find(id), now));
   r.note =

@@ -42,9 +42,11 @@ int run(const zefort_sandbox::options& opts) {
   log("CA certificate written to ", ca_path);
 
   raise_descriptor_limit();
-  asio::io_context io(1);
   ssl::context tls = make_tls_context(identity);
   api handler(opts, seed);
+  // Declared after what the coroutines use: destroying it destroys their frames, which must
+  // still find the TLS context and the api alive.
+  asio::io_context io(1);
   server listener(io, tls, handler,
                   server_settings{opts.idle_timeout, opts.keep_alive_max, opts.quiet});
   const std::string url = listener.listen(opts.listen_host, opts.listen_port);

@@ -9,7 +9,8 @@ namespace {
 
 std::invalid_argument bad(std::string_view flag, std::string_view value, std::string_view why) {
   std::string message(flag);
-  message.append(" ").append(value).append(": ").append(why).append("; see --help");
+  if (!value.empty()) message.append(" ").append(value);
+  message.append(": ").append(why).append("; see --help");
   return std::invalid_argument(message);
 }
 

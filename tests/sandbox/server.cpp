@@ -154,35 +154,36 @@ asio::awaitable<void> server::session(tcp::socket socket, std::uint64_t id) {
       if (!settings_.quiet) log(who, ": idle, closed after ", served, " requests");
       co_return;
     }
-    if (header_ec) {
-      if (!settings_.quiet && !ordinary_end(header_ec))
-        log(who, ": reading request: ", header_ec.message());
-      co_return;
+    boost::system::error_code read_ec = header_ec;
+    if (!read_ec) {
+      tcp.expires_after(transfer_timeout);
+      if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+        // curl waits a second for this before sending a large body anyway.
+        http::response<http::empty_body> proceed(http::status::continue_, parser.get().version());
+        auto [continue_ec, continue_bytes] = co_await http::async_write(stream, proceed, use_tuple);
+        if (continue_ec) co_return;
+      }
+      auto [body_ec, body_bytes] = co_await http::async_read(stream, buffer, parser, use_tuple);
+      read_ec = body_ec;
     }
-
-    tcp.expires_after(transfer_timeout);
-    if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
-      // curl waits a second for this before sending a large body anyway.
-      http::response<http::empty_body> proceed(http::status::continue_, parser.get().version());
-      auto [continue_ec, continue_bytes] = co_await http::async_write(stream, proceed, use_tuple);
-      if (continue_ec) co_return;
-    }
-    auto [body_ec, body_bytes] = co_await http::async_read(stream, buffer, parser, use_tuple);
-    if (body_ec == http::error::body_limit) {
+    // A Content-Length over the limit fails already with the header, before any upload.
+    if (read_ec == http::error::body_limit) {
       http::response<http::string_body> too_large(http::status::payload_too_large,
                                                   parser.get().version());
+      too_large.set(http::field::server, "zefort-sandbox");
       too_large.set(http::field::content_type, "application/json");
       too_large.body() = R"({"detail": "Request body larger than 1 MiB."})";
       too_large.keep_alive(false);
       too_large.prepare_payload();
+      tcp.expires_after(transfer_timeout);
       // Whether the 413 arrives or not, this connection is over.
       co_await http::async_write(stream, too_large, use_tuple);
       if (!settings_.quiet) log(who, ": request body over 1 MiB, answered 413 and closed");
       co_return;
     }
-    if (body_ec) {
-      if (!settings_.quiet && !ordinary_end(body_ec))
-        log(who, ": reading request body: ", body_ec.message());
+    if (read_ec) {
+      if (!settings_.quiet && !ordinary_end(read_ec))
+        log(who, ": reading request: ", read_ec.message());
       co_return;
     }
 
@@ -210,7 +211,7 @@ asio::awaitable<void> server::session(tcp::socket socket, std::uint64_t id) {
                           std::chrono::steady_clock::now() - started)
                           .count();
       log(who, ": ", request.method_string(), " ", request.target(), " -> ", outcome,
-          reply.note.empty() ? "" : " ", reply.note, " (", ms, " ms)");
+          reply.note.empty() ? "" : ", ", reply.note, " (", ms, " ms)");
     };
     if (reply.drop) {
       log_request("dropped");
