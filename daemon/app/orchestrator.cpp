@@ -1,6 +1,7 @@
 // See orchestrator.hpp.
 #include "app/orchestrator.hpp"
 
+#include "core/failpoint.hpp"
 #include "core/log.hpp"
 #include "core/payload_template.hpp"
 #include "net/tls_context.hpp"
@@ -121,7 +122,9 @@ asio::awaitable<run_step> orchestrator::perform(run_machine& machine, const run_
   const auto& job = s.intent.job;
   switch (action.kind) {
     case action_kind::submit: {
+      failpoint(failpoints::after_intent);
       auto r = co_await client_->submit(s.intent.endpoint, s.intent.body);
+      failpoint(failpoints::after_post);
       if (!r) {
         log_warning("job ", job, ": submit failed: ", r.error().message);
         co_return machine.on_submit_failed(r.error(), now_ms());
@@ -163,7 +166,14 @@ asio::awaitable<run_step> orchestrator::perform(run_machine& machine, const run_
       co_return machine.on_polled(*r, now_ms());
     }
     case action_kind::dismiss: {
+      // A dismissal shifts the pages of the task list: none may run while a lookup lists.
+      for (auto gate = list_gate_; gate; gate = list_gate_) {
+        auto [ec] = co_await gate->async_wait(use_tuple);
+      }
+      ++dismissing_;
       auto r = co_await client_->dismiss(s.task);
+      failpoint(failpoints::after_dismiss);
+      if (--dismissing_ == 0 && dismissals_drained_) dismissals_drained_->cancel();
       if (!r) {
         log_warning("job ", job, ": dismiss of task ", s.task, " failed: ", r.error().message);
         co_return machine.on_dismiss_failed(r.error(), now_ms());
@@ -203,7 +213,24 @@ orchestrator::fresh_task_list() {
 asio::awaitable<void> orchestrator::fetch_list(std::shared_ptr<list_round> round) {
   co_await asio::post(ioc_, asio::use_awaitable);  // let the lookups of this turn join
   if (next_round_ == round) next_round_.reset();
+  // Offset pagination skips entries when earlier ones disappear, and a skipped in-doubt task
+  // would be submitted twice: hold our own dismissals until the list is read.
+  if (listing_++ == 0)
+    list_gate_ =
+        std::make_shared<asio::steady_timer>(ioc_, asio::steady_timer::time_point::max());
+  if (dismissing_ > 0) {
+    if (!dismissals_drained_)
+      dismissals_drained_ =
+          std::make_shared<asio::steady_timer>(ioc_, asio::steady_timer::time_point::max());
+    auto drained = dismissals_drained_;  // shared by every round waiting; cancel wakes all
+    auto [ec] = co_await drained->async_wait(use_tuple);
+    if (dismissals_drained_ == drained) dismissals_drained_.reset();
+  }
   auto l = co_await client_->list();
+  if (--listing_ == 0) {
+    list_gate_->cancel();
+    list_gate_.reset();
+  }
   round->result.emplace(std::move(l));
   round->done.cancel();
 }
@@ -339,6 +366,9 @@ std::vector<run_report> orchestrator::run_batch(const std::vector<std::string>& 
   ioc_.run();
   journal_->flush();
   if (fatal_) std::rethrow_exception(fatal_);
+  std::stable_sort(reports_.begin(), reports_.end(), [](const run_report& a, const run_report& b) {
+    return a.started < b.started;
+  });
   return reports_;
 }
 

@@ -96,6 +96,10 @@ class orchestrator {
   std::function<void()> on_idle_;
   std::set<asio::steady_timer*> waits_;  // cancelled on stop
   std::exception_ptr fatal_;
+  std::shared_ptr<asio::steady_timer> list_gate_;           // set while a lookup lists tasks
+  std::shared_ptr<asio::steady_timer> dismissals_drained_;  // fires when dismissing_ hits 0
+  std::size_t dismissing_ = 0;
+  std::size_t listing_ = 0;  // list rounds in progress
 };
 
 // Exit status of `zefortd run` for a set of reports (documented in the README and --help).

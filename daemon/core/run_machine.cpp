@@ -84,8 +84,13 @@ run_step run_machine::on_submit_failed(const api_failure& f, unix_ms now) {
     return finish(run_outcome::rejected,
                   {failed_record{state_.intent.run, f.status, f.message, now}});
   }
-  // A 500/502/504 or a broken connection after sending: the task may exist. Never resend blind.
-  if (f.verdict == retry_verdict::retry_in_doubt) return retry_later(action_kind::lookup, f, now);
+  // A 500/502/504 or a broken connection after sending: the task may exist. Never resend blind,
+  // and look at once: the body is only recognisable in the list while the task is pending.
+  if (f.verdict == retry_verdict::retry_in_doubt) {
+    ++attempts_;
+    last_error_ = f.message;
+    return {{}, {action_kind::lookup}};
+  }
   return retry_later(action_kind::submit, f, now);
 }
 

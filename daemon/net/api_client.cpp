@@ -4,6 +4,7 @@
 #include "core/retry.hpp"
 
 #include <boost/asio/error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
@@ -149,13 +150,33 @@ asio::awaitable<api_result<task>> api_client::dismiss(std::string task_id) {
   co_return *t;
 }
 
+asio::awaitable<api_result<json::value>> api_client::get_page(std::string target) {
+  // One bad answer among dozens of pages must not throw the whole listing away: retry the page
+  // a few times, honouring Retry-After, before giving the failure to the caller.
+  constexpr int attempts = 4;
+  std::chrono::milliseconds delay(200);
+  for (int i = 1;; ++i) {
+    auto v = co_await call(http::verb::get, target, {});
+    if (v || i == attempts || v.error().verdict == retry_verdict::permanent) co_return v;
+    auto wait = std::max(delay, v.error().retry_after.value_or(delay));
+    asio::steady_timer timer(pool_.executor(), wait);
+    co_await timer.async_wait(use_tuple);
+    delay *= 2;
+  }
+}
+
 asio::awaitable<api_result<std::vector<task>>> api_client::list() {
   std::vector<task> all;
   std::string target = target_of("tasks/");
   std::set<std::string> seen;  // a `next` that loops back must not loop us forever
   while (seen.insert(target).second) {
-    auto v = co_await call(http::verb::get, target, {});
-    if (!v) co_return v.error();
+    auto v = co_await get_page(target);
+    if (!v) {
+      api_failure f = v.error();
+      // A later page that vanished means the list changed under us: start over, later.
+      if (seen.size() > 1 && f.status == 404) f.verdict = retry_verdict::retry;
+      co_return f;
+    }
     auto page = parse_task_list(*v);
     if (!page)
       co_return failure(retry_verdict::retry, 0, "GET " + target + ": answer is not a task list");

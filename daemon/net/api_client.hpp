@@ -39,6 +39,7 @@ class api_client {
  private:
   asio::awaitable<api_result<boost::json::value>> call(http::verb, std::string target,
                                                        std::string body);
+  asio::awaitable<api_result<boost::json::value>> get_page(std::string target);
   std::string target_of(std::string_view relative) const;
 
   https_pool& pool_;

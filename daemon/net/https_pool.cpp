@@ -63,7 +63,12 @@ https_pool::https_pool(asio::any_io_executor executor, ssl::context& tls, pool_o
       tls_(tls),
       options_(std::move(options)),
       slots_(executor, options_.max_connections ? options_.max_connections : 1),
-      limiter_(options_.rate_limit, options_.max_connections ? options_.max_connections : 1) {}
+      limiter_(options_.rate_limit, options_.max_connections ? options_.max_connections : 1) {
+  // RFC 9110 §7.2: the port is part of Host unless it is the scheme's default.
+  bool v6 = options_.host.find(':') != std::string::npos;
+  host_header_ = v6 ? "[" + options_.host + "]" : options_.host;
+  if (options_.port != "443") host_header_ += ":" + options_.port;
+}
 
 https_pool::~https_pool() = default;
 
@@ -97,7 +102,7 @@ asio::awaitable<exchange_result> https_pool::send(http_request request) {
   ++stats_.requests;
   const auto deadline = clock::now() + options_.timeout;
 
-  request.set(http::field::host, options_.host);
+  request.set(http::field::host, host_header_);
   request.keep_alive(true);
   request.prepare_payload();
 

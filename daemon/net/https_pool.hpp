@@ -66,6 +66,7 @@ class https_pool {
   void shutdown();
   const pool_stats& stats() const { return stats_; }
   const pool_options& options() const { return options_; }
+  const asio::any_io_executor& executor() const { return executor_; }
 
  private:
   struct connection;
@@ -86,6 +87,7 @@ class https_pool {
   asio::any_io_executor executor_;
   asio::ssl::context& tls_;
   pool_options options_;
+  std::string host_header_;
   async_semaphore slots_;
   rate_limiter limiter_;
   std::vector<std::unique_ptr<connection>> idle_;  // most recently used last

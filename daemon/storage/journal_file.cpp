@@ -2,6 +2,8 @@
 // repair and read. Every system call goes through file_io so tests can fail each one.
 #include "storage/journal_file.hpp"
 
+#include "core/failpoint.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -313,7 +315,9 @@ void journal_file::compact(const std::vector<std::string>& live_payloads) {
   };
   if (auto ec = io_->write_all(fd, image)) abandon("writing " + tmp.string(), ec);
   if (auto ec = io_->fdatasync(fd)) abandon("fdatasync of " + tmp.string(), ec);
+  failpoint(failpoints::compaction_tmp);
   if (auto ec = io_->rename(tmp, path_)) abandon("renaming " + tmp.string(), ec);
+  failpoint(failpoints::compaction_rename);
   // From here the new journal is in place (at least in the page cache); a failure leaves it
   // there, and the next start reads it.
   if (auto ec = io_->fsync_dir(dir_of(path_))) fail("fsync of the directory after compaction", ec);
