@@ -6,13 +6,24 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace zefortd {
 namespace {
 
 // Compact when the file is this much larger than the live state last written: the size follows
 // the open work, and a journal that is mostly live is not rewritten over and over.
-constexpr std::uint64_t min_compact_bytes = 1 << 20;
+constexpr std::uint64_t default_compact_bytes = 1 << 20;
+
+// ZEFORTD_COMPACT_BYTES lowers the bound so that tests and benchmarks exercise compaction.
+std::uint64_t min_compact_bytes() {
+  static const std::uint64_t bytes = [] {
+    const char* v = std::getenv("ZEFORTD_COMPACT_BYTES");
+    long long n = v ? std::atoll(v) : 0;
+    return n > 0 ? static_cast<std::uint64_t>(n) : default_compact_bytes;
+  }();
+  return bytes;
+}
 
 }  // namespace
 
@@ -37,7 +48,7 @@ journal::journal(asio::any_io_executor executor, journal_file file)
       file_(std::move(file)),
       path_(file_.path()),
       state_(replay(path_, file_.frames())),
-      compact_above_(std::max<std::uint64_t>(min_compact_bytes, 4 * file_.size_bytes())) {
+      compact_above_(min_compact_bytes()) {
   file_.take_frames();  // replayed: the state holds what matters
 }
 
@@ -70,7 +81,7 @@ void journal::maybe_compact() {
   for (const auto& r : state_.live_records(100)) live.push_back(encode_record(r));
   auto before = file_.size_bytes();
   file_.compact(live);
-  compact_above_ = std::max<std::uint64_t>(min_compact_bytes, 4 * file_.size_bytes());
+  compact_above_ = std::max<std::uint64_t>(min_compact_bytes(), 4 * file_.size_bytes());
   log_info("journal ", path_.string(), ": compacted ", before, " bytes to ", file_.size_bytes());
 }
 
