@@ -15,6 +15,9 @@ namespace {
 // the open work, and a journal that is mostly live is not rewritten over and over.
 constexpr std::uint64_t default_compact_bytes = 1 << 20;
 
+// Closed runs kept through a compaction, for `zefortd status` (which shows 20).
+constexpr std::size_t recent_runs_kept = 20;
+
 // ZEFORTD_COMPACT_BYTES lowers the bound so that tests and benchmarks exercise compaction.
 std::uint64_t min_compact_bytes() {
   static const std::uint64_t bytes = [] {
@@ -76,9 +79,17 @@ void journal::flush() {
 }
 
 void journal::maybe_compact() {
-  if (file_.size_bytes() < compact_above_) return;
+  if (file_.size_bytes() >= compact_above_) compact();
+}
+
+void journal::compact_if_larger_than(std::uint64_t bytes) {
+  if (file_.size_bytes() > bytes) compact();
+}
+
+void journal::compact() {
+  flush();
   std::vector<std::string> live;
-  for (const auto& r : state_.live_records(100)) live.push_back(encode_record(r));
+  for (const auto& r : state_.live_records(recent_runs_kept)) live.push_back(encode_record(r));
   auto before = file_.size_bytes();
   file_.compact(live);
   compact_above_ = std::max<std::uint64_t>(min_compact_bytes(), 4 * file_.size_bytes());

@@ -27,10 +27,15 @@ class journal {
   // Writes whatever is pending now (clean shutdown).
   void flush();
 
+  // Rewrites the file as its live state when it is larger than `bytes` (end of a batch: the
+  // size then follows the open work even below the usual bound).
+  void compact_if_larger_than(std::uint64_t bytes);
+
   std::uint64_t syncs() const { return syncs_; }
 
  private:
   void maybe_compact();
+  void compact();
 
   asio::any_io_executor executor_;
   journal_file file_;

@@ -153,17 +153,25 @@ asio::awaitable<run_step> orchestrator::perform(run_machine& machine, const run_
       co_return machine.on_lookup(found, now_ms());
     }
     case action_kind::poll: {
+      // Many open tasks: one paged list per round tells the state of all of them at once.
+      if (cfg_.polling.list_above > 0 && active_ > cfg_.polling.list_above) {
+        auto shared = co_await status_round();
+        if (shared->has_value() && **shared) {
+          for (const auto& t : ***shared) {
+            if (t.id != s.task) continue;
+            log_debug("job ", job, ": task ", s.task, " is ", t.backend_status, " (list)");
+            co_return polled(machine, t);
+          }
+        }
+        // Not in the list (dismissed elsewhere, or the list failed): ask for the task itself.
+      }
       auto r = co_await client_->poll(s.task);
       if (!r) {
         log_warning("job ", job, ": poll of task ", s.task, " failed: ", r.error().message);
         co_return machine.on_poll_failed(r.error(), now_ms());
       }
       log_debug("job ", job, ": task ", s.task, " is ", r->backend_status);
-      if (r->state() != backend_state::running)
-        log_info("job ", job, ": task ", s.task, " finished: ", r->backend_status,
-                 r->backend_status_info.empty() ? "" : " (" + r->backend_status_info + ")", ", ",
-                 r->contracts_touched(), " contracts");
-      co_return machine.on_polled(*r, now_ms());
+      co_return polled(machine, *r);
     }
     case action_kind::dismiss: {
       // A dismissal shifts the pages of the task list: none may run while a lookup lists.
@@ -191,6 +199,62 @@ asio::awaitable<run_step> orchestrator::perform(run_machine& machine, const run_
     case action_kind::finish: break;
   }
   co_return run_step{};
+}
+
+run_step orchestrator::polled(run_machine& machine, const task& t) {
+  if (t.state() != backend_state::running)
+    log_info("job ", machine.state().intent.job, ": task ", t.id, " finished: ", t.backend_status,
+             t.backend_status_info.empty() ? "" : " (" + t.backend_status_info + ")", ", ",
+             t.contracts_touched(), " contracts");
+  return machine.on_polled(t, now_ms());
+}
+
+asio::awaitable<std::shared_ptr<std::optional<api_result<std::vector<task>>>>>
+orchestrator::status_round() {
+  // Rounds start at most once per initial_delay: every poll that falls due meanwhile joins.
+  if (!next_status_round_) {
+    auto round = std::make_shared<list_round>(ioc_.get_executor());
+    next_status_round_ = round;
+    asio::co_spawn(ioc_, fetch_status(round), asio::detached);
+  }
+  auto round = next_status_round_;
+  if (!round->result) {
+    auto [ec] = co_await round->done.async_wait(use_tuple);
+  }
+  auto out = std::make_shared<std::optional<api_result<std::vector<task>>>>(round->result);
+  co_return out;
+}
+
+asio::awaitable<void> orchestrator::fetch_status(std::shared_ptr<list_round> round) {
+  auto start = std::max(std::chrono::steady_clock::now(),
+                        last_status_round_ + cfg_.polling.initial_delay);
+  asio::steady_timer timer(ioc_, start);
+  waits_.insert(&timer);
+  auto [ec] = co_await timer.async_wait(use_tuple);
+  waits_.erase(&timer);
+  if (next_status_round_ == round) next_status_round_.reset();
+  last_status_round_ = std::chrono::steady_clock::now();
+  auto l = co_await client_->list();
+  if (l && cfg_.polling.dismiss_foreign) dismiss_foreign(*l);
+  round->result.emplace(std::move(l));
+  round->done.cancel();
+}
+
+void orchestrator::dismiss_foreign(const std::vector<task>& tasks) {
+  for (const auto& t : tasks) {
+    if (t.state() == backend_state::running || journal_->state().task_known(t.id)) continue;
+    if (!foreign_dismissing_.insert(t.id).second) continue;
+    auto id = t.id;
+    auto go = [](orchestrator* self, std::string id) -> asio::awaitable<void> {
+      auto r = co_await self->client_->dismiss(id);
+      if (r)
+        log_info("dismissed finished task ", id, " left by another client (dismiss_foreign)");
+      else
+        log_warning("dismissing foreign task ", id, " failed: ", r.error().message);
+      self->foreign_dismissing_.erase(id);
+    };
+    asio::co_spawn(ioc_, go(this, id), asio::detached);
+  }
 }
 
 asio::awaitable<std::shared_ptr<std::optional<api_result<std::vector<task>>>>>
@@ -227,6 +291,7 @@ asio::awaitable<void> orchestrator::fetch_list(std::shared_ptr<list_round> round
     if (dismissals_drained_ == drained) dismissals_drained_.reset();
   }
   auto l = co_await client_->list();
+  if (l && cfg_.polling.dismiss_foreign) dismiss_foreign(*l);
   if (--listing_ == 0) {
     list_gate_->cancel();
     list_gate_.reset();
@@ -346,6 +411,7 @@ asio::awaitable<void> orchestrator::finish_batches() {
       if (!open) ends.push_back(batch_end_record{b->record.batch, now_ms()});
     }
     co_await journal_->commit(std::move(ends));
+    journal_->compact_if_larger_than(64 * 1024);
     boost::system::error_code ec;
     signals_.cancel(ec);
     pool_->shutdown();

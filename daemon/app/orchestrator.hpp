@@ -68,6 +68,10 @@ class orchestrator {
   asio::awaitable<run_step> perform(run_machine& machine, const run_action& action);
   asio::awaitable<std::shared_ptr<std::optional<api_result<std::vector<task>>>>>
   fresh_task_list();
+  asio::awaitable<std::shared_ptr<std::optional<api_result<std::vector<task>>>>> status_round();
+  asio::awaitable<void> fetch_status(std::shared_ptr<list_round> round);
+  run_step polled(run_machine& machine, const task& t);
+  void dismiss_foreign(const std::vector<task>& tasks);
   const task* match_in_doubt(const std::vector<task>& tasks, const intent_record& intent) const;
   intent_record new_intent(const job_config& job, const std::string& batch);
   void on_run_finished(const run_machine& machine, bool resumed);
@@ -85,7 +89,10 @@ class orchestrator {
   std::unique_ptr<journal> journal_;
   async_semaphore submits_;  // intents in flight: what a crash can leave in doubt
   asio::signal_set signals_;
-  std::shared_ptr<list_round> next_round_;
+  std::shared_ptr<list_round> next_round_;         // in-doubt lookups (gate dismissals)
+  std::shared_ptr<list_round> next_status_round_;  // polls when more than list_above are open
+  std::chrono::steady_clock::time_point last_status_round_{};
+  std::set<std::string> foreign_dismissing_;
   std::mt19937_64 rng_;
 
   std::size_t active_ = 0;

@@ -50,7 +50,8 @@ std::optional<std::string> journal_state::apply(const journal_record& record) {
     if (runs_.count(r->run)) return "duplicate intent for run '" + r->run + "'";
     run_state s;
     s.intent = *r;
-    revisions_.emplace(r->job, r->revision);
+    // Only `serve` runs a revision once; `run` batches submit anew each time.
+    if (r->batch.empty()) revisions_.emplace(r->job, r->revision);
     runs_.emplace(r->run, std::move(s));
   } else if (auto* r = std::get_if<submitted_record>(&record)) {
     auto* s = run(r->run);

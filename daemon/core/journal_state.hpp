@@ -61,6 +61,7 @@ class journal_state {
   std::vector<const batch_state*> open_batches() const;
   const std::map<std::string, batch_state>& batches() const { return batches_; }
 
+  // Whether `serve` already ran this revision of the job (`run` batches do not count).
   bool revision_seen(const std::string& job, const std::string& revision) const;
   bool task_known(const std::string& task) const { return tasks_.count(task) != 0; }
   bool job_has_open_run(const std::string& job) const;
