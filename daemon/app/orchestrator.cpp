@@ -44,6 +44,7 @@ orchestrator::orchestrator(config cfg, secret key, journal_file file)
       tls_(make_tls_client_context(cfg_.api.ca_file)),
       submits_(ioc_.get_executor(), cfg_.api.connections),
       signals_(ioc_, SIGINT, SIGTERM),
+      hup_(ioc_),
       rng_(std::random_device{}()) {
   pool_ = std::make_unique<https_pool>(ioc_.get_executor(), tls_, pool_options_of(cfg_));
   client_ = std::make_unique<api_client>(*pool_, cfg_.api.base_url, key_);
@@ -336,6 +337,7 @@ void orchestrator::on_run_finished(const run_machine& machine, bool resumed) {
       log_error("job ", r.job, ": ", to_string(r.outcome), r.detail.empty() ? "" : ": ", r.detail);
   }
   reports_.push_back(std::move(r));
+  if (serving_) notifier_.status(status_line());
 }
 
 void orchestrator::watch_signals() {
@@ -350,8 +352,10 @@ void orchestrator::stop(bool interrupted) {
   if (stopping_) return;
   stopping_ = true;
   interrupted_ = interrupted;
+  notifier_.stopping();
   boost::system::error_code ec;
   signals_.cancel(ec);
+  hup_.cancel(ec);
   for (auto* t : waits_) t->cancel();
   pool_->shutdown();
   submits_.cancel_waiters();
@@ -439,38 +443,91 @@ std::vector<run_report> orchestrator::run_batch(const std::vector<std::string>& 
 }
 
 asio::awaitable<void> orchestrator::begin_serve() {
-    const auto& st = journal_->state();
-    std::size_t resumed = 0;
-    for (const run_state* s : st.open_runs())
-      if (s->intent.batch.empty()) {
-        start_run(run_machine::resume(*s, cfg_.polling, rng_()), true);
-        ++resumed;
-      }
-    if (resumed) log_notice("resuming ", resumed, " open runs from the journal");
-    for (const auto& job : cfg_.jobs) {
-      if (job.schedule) {
-        log_notice("job ", job.name, ": schedule '", *job.schedule,
-                   "' is kept but not fired by this version; run it with `zefortd run --job ",
-                   job.name, "`");
-        continue;
-      }
-      if (st.revision_seen(job.name, job.revision())) continue;
-      if (job.overlap == overlap_policy::skip && st.job_has_open_run(job.name)) {
-        log_notice("job ", job.name, ": previous run still open; new revision skipped");
-        continue;
-      }
-      start_run(run_machine::fresh(new_intent(job, ""), cfg_.polling, rng_()), false);
+  std::size_t resumed = 0;
+  for (const run_state* s : journal_->state().open_runs())
+    if (s->intent.batch.empty()) {
+      start_run(run_machine::resume(*s, cfg_.polling, rng_()), true);
+      ++resumed;
     }
-    co_return;
+  if (resumed) log_notice("resuming ", resumed, " open runs from the journal");
+  start_new_revisions();
+  notifier_.ready(status_line());
+  co_return;
+}
+
+void orchestrator::start_new_revisions() {
+  const auto& st = journal_->state();
+  for (const auto& job : cfg_.jobs) {
+    if (job.schedule) {
+      log_notice("job ", job.name, ": schedule '", *job.schedule,
+                 "' is kept but not fired by this version; run it with `zefortd run --job ",
+                 job.name, "`");
+      continue;
+    }
+    if (st.revision_seen(job.name, job.revision())) continue;
+    if (job.overlap == overlap_policy::skip && st.job_has_open_run(job.name)) {
+      log_notice("job ", job.name, ": previous run still open; new revision skipped");
+      continue;
+    }
+    start_run(run_machine::fresh(new_intent(job, ""), cfg_.polling, rng_()), false);
+  }
+}
+
+std::string orchestrator::status_line() const {
+  return std::to_string(cfg_.jobs.size()) + " jobs, " + std::to_string(active_) + " open runs";
+}
+
+void orchestrator::watch_reload() {
+  hup_.async_wait([this](boost::system::error_code ec, int) {
+    if (ec || stopping_) return;
+    reload();
+    watch_reload();
+  });
+}
+
+void orchestrator::reload() {
+  notifier_.reloading();
+  log_notice("SIGHUP: reloading ", cfg_.file.string());
+  try {
+    config fresh = load_config(cfg_.file);
+    // The pool, the key and the journal are built once: those settings need a restart.
+    if (fresh.api.base_url.buffer() != cfg_.api.base_url.buffer() ||
+        fresh.state.journal != cfg_.state.journal || fresh.api.connections != cfg_.api.connections)
+      log_warning("api.* and state.* changes take effect on restart; jobs and polling reload now");
+    cfg_.jobs = std::move(fresh.jobs);
+    cfg_.included_files = std::move(fresh.included_files);
+    cfg_.polling = fresh.polling;
+    log_notice("configuration reloaded: ", cfg_.jobs.size(), " jobs");
+    start_new_revisions();
+  } catch (const config_error& e) {
+    // Open tasks go on under the configuration that was good.
+    log_error("reload failed, keeping the running configuration: ", e.what());
+  }
+  notifier_.ready(status_line());
+}
+
+asio::awaitable<void> orchestrator::feed_watchdog(std::chrono::microseconds period) {
+  asio::steady_timer timer(ioc_);
+  waits_.insert(&timer);
+  while (!stopping_) {
+    notifier_.watchdog();
+    timer.expires_after(period);
+    auto [ec] = co_await timer.async_wait(use_tuple);
+  }
+  waits_.erase(&timer);
 }
 
 void orchestrator::serve() {
   serving_ = true;
+  hup_.add(SIGHUP);
   watch_signals();
+  watch_reload();
   asio::co_spawn(ioc_, begin_serve(), [this](std::exception_ptr e) {
     if (e && !fatal_) fatal_ = e;
     if (e) stop(false);
   });
+  if (auto period = notifier_.watchdog_period())
+    asio::co_spawn(ioc_, feed_watchdog(*period), asio::detached);
   log_info("serving ", cfg_.jobs.size(), " jobs; journal ", journal_->path().string());
   ioc_.run();
   journal_->flush();

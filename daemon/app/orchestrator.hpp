@@ -10,6 +10,7 @@
 #include "net/api_client.hpp"
 #include "net/async_semaphore.hpp"
 #include "net/https_pool.hpp"
+#include "net/sd_notify.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -76,6 +77,11 @@ class orchestrator {
   intent_record new_intent(const job_config& job, const std::string& batch);
   void on_run_finished(const run_machine& machine, bool resumed);
   void watch_signals();
+  void watch_reload();
+  void reload();
+  void start_new_revisions();
+  std::string status_line() const;
+  asio::awaitable<void> feed_watchdog(std::chrono::microseconds period);
   void stop(bool interrupted);
   unix_ms now_ms() const;
   std::string new_id(std::string_view prefix);
@@ -89,6 +95,8 @@ class orchestrator {
   std::unique_ptr<journal> journal_;
   async_semaphore submits_;  // intents in flight: what a crash can leave in doubt
   asio::signal_set signals_;
+  asio::signal_set hup_;  // SIGHUP (serve only): reload the configuration
+  service_notifier notifier_;
   std::shared_ptr<list_round> next_round_;         // in-doubt lookups (gate dismissals)
   std::shared_ptr<list_round> next_status_round_;  // polls when more than list_above are open
   std::chrono::steady_clock::time_point last_status_round_{};
