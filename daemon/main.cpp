@@ -1,10 +1,10 @@
 // zefortd's entry point: parses the command line and hands over to the commands.
-#include "app/commands.hpp"
-#include "core/log.hpp"
-
 #include <cstdio>
 #include <iostream>
 #include <string_view>
+
+#include "app/commands.hpp"
+#include "core/log.hpp"
 
 namespace {
 

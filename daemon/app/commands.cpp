@@ -1,6 +1,9 @@
 // The commands: configuration, key and journal are opened here, then the orchestrator runs.
 #include "app/commands.hpp"
 
+#include <boost/json.hpp>
+#include <iostream>
+
 #include "app/journal.hpp"
 #include "app/orchestrator.hpp"
 #include "app/report.hpp"
@@ -9,10 +12,6 @@
 #include "core/duration.hpp"
 #include "core/log.hpp"
 #include "core/payload_template.hpp"
-
-#include <boost/json.hpp>
-
-#include <iostream>
 
 namespace zefortd {
 namespace {

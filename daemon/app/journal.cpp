@@ -1,12 +1,11 @@
 // See journal.hpp.
 #include "app/journal.hpp"
 
-#include "core/log.hpp"
-
-#include <boost/asio/post.hpp>
-
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <cstdlib>
+
+#include "core/log.hpp"
 
 namespace zefortd {
 namespace {

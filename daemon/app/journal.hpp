@@ -3,11 +3,11 @@
 // commit); a commit returns only once its records are durable. Compaction runs past a bound.
 #pragma once
 
+#include <vector>
+
 #include "core/journal_state.hpp"
 #include "net/asio_fwd.hpp"
 #include "storage/journal_file.hpp"
-
-#include <vector>
 
 namespace zefortd {
 

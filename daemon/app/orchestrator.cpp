@@ -1,25 +1,23 @@
 // See orchestrator.hpp.
 #include "app/orchestrator.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <csignal>
+#include <set>
+
 #include "core/failpoint.hpp"
 #include "core/log.hpp"
 #include "core/payload_template.hpp"
 #include "net/tls_context.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-
-#include <csignal>
-#include <set>
-
 namespace zefortd {
 
 // One fetch of the task list shared by every in-doubt lookup that asked before it started.
 struct orchestrator::list_round {
-  explicit list_round(asio::any_io_executor ex)
-      : done(ex, asio::steady_timer::time_point::max()) {}
+  explicit list_round(asio::any_io_executor ex) : done(ex, asio::steady_timer::time_point::max()) {}
   asio::steady_timer done;
   std::optional<api_result<std::vector<task>>> result;
 };
@@ -197,7 +195,8 @@ asio::awaitable<run_step> orchestrator::perform(run_machine& machine, const run_
       waits_.erase(&timer);
       co_return machine.on_timer(now_ms());
     }
-    case action_kind::finish: break;
+    case action_kind::finish:
+      break;
   }
   co_return run_step{};
 }
@@ -227,8 +226,8 @@ orchestrator::status_round() {
 }
 
 asio::awaitable<void> orchestrator::fetch_status(std::shared_ptr<list_round> round) {
-  auto start = std::max(std::chrono::steady_clock::now(),
-                        last_status_round_ + cfg_.polling.initial_delay);
+  auto start =
+      std::max(std::chrono::steady_clock::now(), last_status_round_ + cfg_.polling.initial_delay);
   asio::steady_timer timer(ioc_, start);
   waits_.insert(&timer);
   auto [ec] = co_await timer.async_wait(use_tuple);
@@ -281,8 +280,7 @@ asio::awaitable<void> orchestrator::fetch_list(std::shared_ptr<list_round> round
   // Offset pagination skips entries when earlier ones disappear, and a skipped in-doubt task
   // would be submitted twice: hold our own dismissals until the list is read.
   if (listing_++ == 0)
-    list_gate_ =
-        std::make_shared<asio::steady_timer>(ioc_, asio::steady_timer::time_point::max());
+    list_gate_ = std::make_shared<asio::steady_timer>(ioc_, asio::steady_timer::time_point::max());
   if (dismissing_ > 0) {
     if (!dismissals_drained_)
       dismissals_drained_ =
@@ -326,12 +324,14 @@ void orchestrator::on_run_finished(const run_machine& machine, bool resumed) {
   r.ended = s.ended_at ? s.ended_at : now_ms();
   r.resumed = resumed;
   switch (r.outcome) {
-    case run_outcome::none: break;  // interrupted: resumes on the next start
+    case run_outcome::none:
+      break;  // interrupted: resumes on the next start
     case run_outcome::dismissed:
-    case run_outcome::finished: break;
+    case run_outcome::finished:
+      break;
     case run_outcome::stalled:
-      log_error("job ", r.job, ": stopped tracking task ", r.task.empty() ? "(none)" : r.task,
-                ": ", r.detail, "; it stays open in the journal and resumes on the next start");
+      log_error("job ", r.job, ": stopped tracking task ", r.task.empty() ? "(none)" : r.task, ": ",
+                r.detail, "; it stays open in the journal and resumes on the next start");
       break;
     default:
       log_error("job ", r.job, ": ", to_string(r.outcome), r.detail.empty() ? "" : ": ", r.detail);
@@ -362,63 +362,64 @@ void orchestrator::stop(bool interrupted) {
 }
 
 asio::awaitable<void> orchestrator::begin_batch(std::vector<std::string> jobs) {
-    ++active_;  // keeps on_idle_ from firing while runs are being started
-    const auto& st = journal_->state();
-    std::set<std::string> covered;
-    for (const batch_state* b : st.open_batches()) {
-      log_notice("resuming interrupted batch ", b->record.batch, " (", b->record.jobs.size(),
-                 " jobs)");
-      std::set<std::string> with_intent;
-      for (const run_state* s : st.runs_of_batch(b->record.batch)) {
-        with_intent.insert(s->intent.job);
-        if (s->open()) start_run(run_machine::resume(*s, cfg_.polling, rng_()), true);
-        else {
-          run_machine done = run_machine::resume(*s, cfg_.polling, rng_());
-          done.start(now_ms());
-          on_run_finished(done, true);
-        }
-      }
-      for (const auto& name : b->record.jobs) {
-        covered.insert(name);
-        if (with_intent.count(name)) continue;
-        // The batch began but this job's intent never became durable: nothing was sent.
-        if (const job_config* job = cfg_.find_job(name))
-          start_run(run_machine::fresh(new_intent(*job, b->record.batch), cfg_.polling, rng_()),
-                    false);
-        else
-          log_warning("job ", name, " of interrupted batch ", b->record.batch,
-                      " is no longer configured; skipped");
+  ++active_;  // keeps on_idle_ from firing while runs are being started
+  const auto& st = journal_->state();
+  std::set<std::string> covered;
+  for (const batch_state* b : st.open_batches()) {
+    log_notice("resuming interrupted batch ", b->record.batch, " (", b->record.jobs.size(),
+               " jobs)");
+    std::set<std::string> with_intent;
+    for (const run_state* s : st.runs_of_batch(b->record.batch)) {
+      with_intent.insert(s->intent.job);
+      if (s->open())
+        start_run(run_machine::resume(*s, cfg_.polling, rng_()), true);
+      else {
+        run_machine done = run_machine::resume(*s, cfg_.polling, rng_());
+        done.start(now_ms());
+        on_run_finished(done, true);
       }
     }
-    std::vector<std::string> fresh;
-    for (const auto& name : jobs)
-      if (!covered.count(name)) fresh.push_back(name);
-    if (!fresh.empty() && !stopping_) {
-      batch_record batch{new_id("b"), fresh, now_ms()};
-      std::vector<journal_record> records{batch};
-      co_await journal_->commit(std::move(records));
-      for (const auto& name : fresh)
-        start_run(run_machine::fresh(new_intent(*cfg_.find_job(name), batch.batch), cfg_.polling,
-                                     rng_()),
+    for (const auto& name : b->record.jobs) {
+      covered.insert(name);
+      if (with_intent.count(name)) continue;
+      // The batch began but this job's intent never became durable: nothing was sent.
+      if (const job_config* job = cfg_.find_job(name))
+        start_run(run_machine::fresh(new_intent(*job, b->record.batch), cfg_.polling, rng_()),
                   false);
+      else
+        log_warning("job ", name, " of interrupted batch ", b->record.batch,
+                    " is no longer configured; skipped");
     }
-    if (--active_ == 0 && on_idle_) on_idle_();
+  }
+  std::vector<std::string> fresh;
+  for (const auto& name : jobs)
+    if (!covered.count(name)) fresh.push_back(name);
+  if (!fresh.empty() && !stopping_) {
+    batch_record batch{new_id("b"), fresh, now_ms()};
+    std::vector<journal_record> records{batch};
+    co_await journal_->commit(std::move(records));
+    for (const auto& name : fresh)
+      start_run(
+          run_machine::fresh(new_intent(*cfg_.find_job(name), batch.batch), cfg_.polling, rng_()),
+          false);
+  }
+  if (--active_ == 0 && on_idle_) on_idle_();
 }
 
 asio::awaitable<void> orchestrator::finish_batches() {
-    // A batch ends when every job in it has a run and none is open any more.
-    std::vector<journal_record> ends;
-    for (const batch_state* b : journal_->state().open_batches()) {
-      auto runs = journal_->state().runs_of_batch(b->record.batch);
-      bool open = runs.size() < b->record.jobs.size();
-      for (const run_state* s : runs) open = open || s->open();
-      if (!open) ends.push_back(batch_end_record{b->record.batch, now_ms()});
-    }
-    co_await journal_->commit(std::move(ends));
-    journal_->compact_if_larger_than(64 * 1024);
-    boost::system::error_code ec;
-    signals_.cancel(ec);
-    pool_->shutdown();
+  // A batch ends when every job in it has a run and none is open any more.
+  std::vector<journal_record> ends;
+  for (const batch_state* b : journal_->state().open_batches()) {
+    auto runs = journal_->state().runs_of_batch(b->record.batch);
+    bool open = runs.size() < b->record.jobs.size();
+    for (const run_state* s : runs) open = open || s->open();
+    if (!open) ends.push_back(batch_end_record{b->record.batch, now_ms()});
+  }
+  co_await journal_->commit(std::move(ends));
+  journal_->compact_if_larger_than(64 * 1024);
+  boost::system::error_code ec;
+  signals_.cancel(ec);
+  pool_->shutdown();
 }
 
 std::vector<run_report> orchestrator::run_batch(const std::vector<std::string>& jobs) {
@@ -436,9 +437,8 @@ std::vector<run_report> orchestrator::run_batch(const std::vector<std::string>& 
   ioc_.run();
   journal_->flush();
   if (fatal_) std::rethrow_exception(fatal_);
-  std::stable_sort(reports_.begin(), reports_.end(), [](const run_report& a, const run_report& b) {
-    return a.started < b.started;
-  });
+  std::stable_sort(reports_.begin(), reports_.end(),
+                   [](const run_report& a, const run_report& b) { return a.started < b.started; });
   return reports_;
 }
 
@@ -541,13 +541,23 @@ int exit_status_of(const std::vector<run_report>& reports, bool interrupted) {
     int s = 0;
     switch (r.outcome) {
       case run_outcome::dismissed:
-      case run_outcome::finished: s = 0; break;
-      case run_outcome::backend_failed: s = 1; break;
-      case run_outcome::gave_up: s = 4; break;
+      case run_outcome::finished:
+        s = 0;
+        break;
+      case run_outcome::backend_failed:
+        s = 1;
+        break;
+      case run_outcome::gave_up:
+        s = 4;
+        break;
       case run_outcome::rejected:
       case run_outcome::lost:
-      case run_outcome::stalled: s = 3; break;
-      case run_outcome::none: s = 130; break;
+      case run_outcome::stalled:
+        s = 3;
+        break;
+      case run_outcome::none:
+        s = 130;
+        break;
     }
     status = std::max(status, s);
   }

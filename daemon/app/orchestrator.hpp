@@ -3,20 +3,10 @@
 // `zefortd run` and `zefortd serve` are two ways of feeding it runs.
 #pragma once
 
-#include "app/journal.hpp"
-#include "core/api_key.hpp"
-#include "core/config.hpp"
-#include "core/run_machine.hpp"
-#include "net/api_client.hpp"
-#include "net/async_semaphore.hpp"
-#include "net/https_pool.hpp"
-#include "net/sd_notify.hpp"
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
-
 #include <functional>
 #include <map>
 #include <memory>
@@ -25,6 +15,15 @@
 #include <set>
 #include <string>
 #include <vector>
+
+#include "app/journal.hpp"
+#include "core/api_key.hpp"
+#include "core/config.hpp"
+#include "core/run_machine.hpp"
+#include "net/api_client.hpp"
+#include "net/async_semaphore.hpp"
+#include "net/https_pool.hpp"
+#include "net/sd_notify.hpp"
 
 namespace zefortd {
 
@@ -67,8 +66,7 @@ class orchestrator {
   void start_run(run_machine machine, bool resumed);
   asio::awaitable<void> drive(run_machine machine, bool resumed);
   asio::awaitable<run_step> perform(run_machine& machine, const run_action& action);
-  asio::awaitable<std::shared_ptr<std::optional<api_result<std::vector<task>>>>>
-  fresh_task_list();
+  asio::awaitable<std::shared_ptr<std::optional<api_result<std::vector<task>>>>> fresh_task_list();
   asio::awaitable<std::shared_ptr<std::optional<api_result<std::vector<task>>>>> status_round();
   asio::awaitable<void> fetch_status(std::shared_ptr<list_round> round);
   run_step polled(run_machine& machine, const task& t);

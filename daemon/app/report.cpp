@@ -1,14 +1,13 @@
 // See report.hpp.
 #include "app/report.hpp"
 
-#include "core/duration.hpp"
-
-#include <boost/json.hpp>
-
 #include <algorithm>
+#include <boost/json.hpp>
 #include <ctime>
 #include <iomanip>
 #include <map>
+
+#include "core/duration.hpp"
 
 namespace zefortd {
 namespace {
@@ -23,7 +22,9 @@ std::string iso_time(unix_ms ms) {
   return buf;
 }
 
-std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
+std::string or_dash(const std::string& s) {
+  return s.empty() ? "-" : s;
+}
 
 std::string status_of(const run_report& r) {
   if (r.outcome == run_outcome::none) return "interrupted";
@@ -40,15 +41,15 @@ void print_summary(std::ostream& out, const std::vector<run_report>& reports) {
     task_w = std::max(task_w, r.task.size());
   }
   out << std::left << std::setw(job_w + 2) << "JOB" << std::setw(task_w + 2) << "TASK"
-      << std::setw(13) << "STATUS" << std::right << std::setw(9) << "CONTRACTS" << "  "
-      << std::left << "DURATION\n";
+      << std::setw(13) << "STATUS" << std::right << std::setw(9) << "CONTRACTS"
+      << "  " << std::left << "DURATION\n";
   std::map<std::string, int> counts;
   for (const auto& r : reports) {
     std::string status = status_of(r);
     ++counts[r.outcome == run_outcome::dismissed ? "done" : status];
     out << std::left << std::setw(job_w + 2) << r.job << std::setw(task_w + 2) << or_dash(r.task)
-        << std::setw(13) << status << std::right << std::setw(9) << r.contracts << "  "
-        << std::left << format_duration(std::chrono::milliseconds(std::max<unix_ms>(0, r.ended - r.started)));
+        << std::setw(13) << status << std::right << std::setw(9) << r.contracts << "  " << std::left
+        << format_duration(std::chrono::milliseconds(std::max<unix_ms>(0, r.ended - r.started)));
     if (r.resumed) out << "  (resumed)";
     if (r.outcome != run_outcome::dismissed && r.outcome != run_outcome::finished &&
         !r.detail.empty())

@@ -2,13 +2,13 @@
 // JSON), and a `journal check|repair` report.
 #pragma once
 
-#include "app/orchestrator.hpp"
-#include "core/journal_state.hpp"
-#include "storage/journal_file.hpp"
-
 #include <filesystem>
 #include <ostream>
 #include <vector>
+
+#include "app/orchestrator.hpp"
+#include "core/journal_state.hpp"
+#include "storage/journal_file.hpp"
 
 namespace zefortd {
 

@@ -4,7 +4,6 @@
 
 #include <boost/json/object.hpp>
 #include <boost/url/url.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -86,7 +85,7 @@ struct config {
   state_config state;
   metrics_config metrics;
   std::vector<std::filesystem::path> included_files;  // what `include` globs matched, sorted
-  std::vector<job_config> jobs;                        // main file first, then includes in order
+  std::vector<job_config> jobs;                       // main file first, then includes in order
 
   const job_config* find_job(std::string_view name) const;
 };

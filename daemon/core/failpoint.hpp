@@ -9,11 +9,14 @@ namespace zefortd {
 
 // The names used in the code, for the tests and the README.
 namespace failpoints {
-inline constexpr std::string_view after_intent = "after-intent";     // intent durable, POST not sent
-inline constexpr std::string_view after_post = "after-post";         // POST answered, task id not journaled
-inline constexpr std::string_view after_dismiss = "after-dismiss";   // PATCH answered, not journaled
-inline constexpr std::string_view compaction_tmp = "compaction-tmp";  // temp file synced, not renamed
-inline constexpr std::string_view compaction_rename = "compaction-rename";  // renamed, dir not synced
+inline constexpr std::string_view after_intent = "after-intent";  // intent durable, POST not sent
+inline constexpr std::string_view after_post =
+    "after-post";  // POST answered, task id not journaled
+inline constexpr std::string_view after_dismiss = "after-dismiss";  // PATCH answered, not journaled
+inline constexpr std::string_view compaction_tmp =
+    "compaction-tmp";  // temp file synced, not renamed
+inline constexpr std::string_view compaction_rename =
+    "compaction-rename";  // renamed, dir not synced
 }  // namespace failpoints
 
 void failpoint(std::string_view name);

@@ -123,8 +123,14 @@ std::optional<journal_record> decode_record(std::string_view payload, std::strin
   std::string t = r.str("t");
   std::optional<journal_record> out;
   if (t == "intent") {
-    intent_record x{r.str("run"), r.str("job"), r.str("rev"), r.str("batch", false),
-                    r.str("endpoint"), {}, r.flag("dismiss", true), r.num("at")};
+    intent_record x{r.str("run"),
+                    r.str("job"),
+                    r.str("rev"),
+                    r.str("batch", false),
+                    r.str("endpoint"),
+                    {},
+                    r.flag("dismiss", true),
+                    r.num("at")};
     if (auto* b = o.if_contains("body"); b && b->is_object())
       x.body = b->get_object();
     else if (r.problem.empty())

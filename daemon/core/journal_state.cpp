@@ -1,20 +1,26 @@
 // Replay of journal records into run states; see journal_state.hpp.
 #include "core/journal_state.hpp"
 
-#include "core/task.hpp"
-
 #include <algorithm>
+
+#include "core/task.hpp"
 
 namespace zefortd {
 
 const char* to_string(run_phase p) {
   switch (p) {
-    case run_phase::intended: return "submitting";
-    case run_phase::submitted: return "pending";
-    case run_phase::finished: return "finished";
-    case run_phase::dismissed: return "dismissed";
-    case run_phase::failed: return "failed";
-    case run_phase::gave_up: return "gave-up";
+    case run_phase::intended:
+      return "submitting";
+    case run_phase::submitted:
+      return "pending";
+    case run_phase::finished:
+      return "finished";
+    case run_phase::dismissed:
+      return "dismissed";
+    case run_phase::failed:
+      return "failed";
+    case run_phase::gave_up:
+      return "gave-up";
   }
   return "?";
 }
@@ -22,14 +28,18 @@ const char* to_string(run_phase p) {
 bool run_state::open() const {
   switch (phase) {
     case run_phase::intended:
-    case run_phase::submitted: return true;
-    case run_phase::finished: return intent.dismiss;
-    default: return false;
+    case run_phase::submitted:
+      return true;
+    case run_phase::finished:
+      return intent.dismiss;
+    default:
+      return false;
   }
 }
 
 bool run_state::backend_failed() const {
-  return !backend_status.empty() && classify_backend_status(backend_status) == backend_state::failed;
+  return !backend_status.empty() &&
+         classify_backend_status(backend_status) == backend_state::failed;
 }
 
 run_state* journal_state::run(const std::string& id) {
@@ -127,8 +137,9 @@ bool journal_state::revision_seen(const std::string& job, const std::string& rev
 }
 
 bool journal_state::job_has_open_run(const std::string& job) const {
-  return std::any_of(runs_.begin(), runs_.end(),
-                     [&](const auto& kv) { return kv.second.intent.job == job && kv.second.open(); });
+  return std::any_of(runs_.begin(), runs_.end(), [&](const auto& kv) {
+    return kv.second.intent.job == job && kv.second.open();
+  });
 }
 
 std::vector<journal_record> journal_state::live_records(std::size_t keep_recent) const {
@@ -155,7 +166,8 @@ std::vector<journal_record> journal_state::live_records(std::size_t keep_recent)
   if (closed.size() > keep_recent) closed.resize(keep_recent);
   keep.insert(keep.end(), closed.begin(), closed.end());
   std::sort(keep.begin(), keep.end(), [](const run_state* a, const run_state* b) {
-    return a->intent.at < b->intent.at || (a->intent.at == b->intent.at && a->intent.run < b->intent.run);
+    return a->intent.at < b->intent.at ||
+           (a->intent.at == b->intent.at && a->intent.run < b->intent.run);
   });
 
   for (const run_state* s : keep) {
@@ -165,14 +177,18 @@ std::vector<journal_record> journal_state::live_records(std::size_t keep_recent)
     switch (s->phase) {
       case run_phase::finished:
       case run_phase::dismissed:
-        out.push_back(finished_record{id, s->backend_status, s->backend_info, s->contracts, s->ended_at});
+        out.push_back(
+            finished_record{id, s->backend_status, s->backend_info, s->contracts, s->ended_at});
         if (s->phase == run_phase::dismissed) out.push_back(dismissed_record{id, s->ended_at});
         break;
       case run_phase::failed:
         out.push_back(failed_record{id, s->http_status, s->failure, s->ended_at});
         break;
-      case run_phase::gave_up: out.push_back(gave_up_record{id, s->ended_at}); break;
-      default: break;
+      case run_phase::gave_up:
+        out.push_back(gave_up_record{id, s->ended_at});
+        break;
+      default:
+        break;
     }
   }
   return out;

@@ -2,13 +2,13 @@
 // already submitted. Built by replaying records in order; the orchestrator resumes from it.
 #pragma once
 
-#include "core/journal_records.hpp"
-
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "core/journal_records.hpp"
 
 namespace zefortd {
 

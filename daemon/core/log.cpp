@@ -12,11 +12,16 @@ log_level g_level = log_level::info;
 
 const char* level_name(log_level l) {
   switch (l) {
-    case log_level::debug: return "debug";
-    case log_level::info: return "info";
-    case log_level::notice: return "notice";
-    case log_level::warning: return "warning";
-    case log_level::error: return "error";
+    case log_level::debug:
+      return "debug";
+    case log_level::info:
+      return "info";
+    case log_level::notice:
+      return "notice";
+    case log_level::warning:
+      return "warning";
+    case log_level::error:
+      return "error";
   }
   return "?";
 }
@@ -28,8 +33,12 @@ bool under_journald() {
 
 }  // namespace
 
-void set_log_level(log_level l) { g_level = l; }
-log_level current_log_level() { return g_level; }
+void set_log_level(log_level l) {
+  g_level = l;
+}
+log_level current_log_level() {
+  return g_level;
+}
 
 bool parse_log_level(std::string_view text, log_level& out) {
   for (auto l : {log_level::debug, log_level::info, log_level::notice, log_level::warning,

@@ -23,10 +23,25 @@ void log(log_level level, const Args&... args) {
   log_line(level, out.str());
 }
 
-template <class... Args> void log_debug(const Args&... a) { log(log_level::debug, a...); }
-template <class... Args> void log_info(const Args&... a) { log(log_level::info, a...); }
-template <class... Args> void log_notice(const Args&... a) { log(log_level::notice, a...); }
-template <class... Args> void log_warning(const Args&... a) { log(log_level::warning, a...); }
-template <class... Args> void log_error(const Args&... a) { log(log_level::error, a...); }
+template <class... Args>
+void log_debug(const Args&... a) {
+  log(log_level::debug, a...);
+}
+template <class... Args>
+void log_info(const Args&... a) {
+  log(log_level::info, a...);
+}
+template <class... Args>
+void log_notice(const Args&... a) {
+  log(log_level::notice, a...);
+}
+template <class... Args>
+void log_warning(const Args&... a) {
+  log(log_level::warning, a...);
+}
+template <class... Args>
+void log_error(const Args&... a) {
+  log(log_level::error, a...);
+}
 
 }  // namespace zefortd

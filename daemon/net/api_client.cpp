@@ -1,16 +1,15 @@
 // See api_client.hpp.
 #include "net/api_client.hpp"
 
-#include "core/retry.hpp"
-
 #include <boost/asio/error.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
-
 #include <set>
 #include <stdexcept>
+
+#include "core/retry.hpp"
 
 namespace zefortd {
 namespace json = boost::json;
@@ -24,9 +23,12 @@ namespace {
 
 http_method_kind kind_of(http::verb v) {
   switch (v) {
-    case http::verb::post: return http_method_kind::post;
-    case http::verb::patch: return http_method_kind::patch;
-    default: return http_method_kind::get;
+    case http::verb::post:
+      return http_method_kind::post;
+    case http::verb::patch:
+      return http_method_kind::patch;
+    default:
+      return http_method_kind::get;
   }
 }
 
@@ -185,8 +187,7 @@ asio::awaitable<api_result<std::vector<task>>> api_client::list() {
 
     // Follow `next` only to the same origin: the API key must never go anywhere else.
     auto ref = urls::parse_uri_reference(*page->next);
-    if (!ref)
-      co_return failure(retry_verdict::retry, 0, "GET " + target + ": bad next link");
+    if (!ref) co_return failure(retry_verdict::retry, 0, "GET " + target + ": bad next link");
     urls::url here = base_;
     here.set_encoded_path(target.substr(0, target.find('?')));
     if (auto q = target.find('?'); q != std::string::npos)

@@ -3,17 +3,16 @@
 // except the pool's stale-connection retry: retry policy belongs to the run state machine.
 #pragma once
 
+#include <boost/json/object.hpp>
+#include <boost/system/result.hpp>
+#include <boost/url/url.hpp>
+#include <string>
+#include <vector>
+
 #include "core/api_key.hpp"
 #include "core/run_machine.hpp"
 #include "core/task.hpp"
 #include "net/https_pool.hpp"
-
-#include <boost/json/object.hpp>
-#include <boost/system/result.hpp>
-#include <boost/url/url.hpp>
-
-#include <string>
-#include <vector>
 
 namespace zefortd {
 

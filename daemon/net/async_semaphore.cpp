@@ -9,8 +9,8 @@ asio::awaitable<void> async_semaphore::acquire() {
     --available_;
     co_return;
   }
-  auto timer = std::make_shared<asio::steady_timer>(executor_,
-                                                    asio::steady_timer::time_point::max());
+  auto timer =
+      std::make_shared<asio::steady_timer>(executor_, asio::steady_timer::time_point::max());
   waiters_.push_back(timer);
   // release() hands its permit over by cancelling this timer: the wait's error is the signal.
   auto [ec] = co_await timer->async_wait(use_tuple);

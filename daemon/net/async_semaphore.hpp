@@ -2,12 +2,11 @@
 // keep-alive connections in use and the submissions in flight.
 #pragma once
 
-#include "net/asio_fwd.hpp"
-
 #include <boost/asio/steady_timer.hpp>
-
 #include <deque>
 #include <memory>
+
+#include "net/asio_fwd.hpp"
 
 namespace zefortd {
 

@@ -1,6 +1,10 @@
 // See https_pool.hpp.
 #include "net/https_pool.hpp"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
@@ -9,11 +13,6 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <sys/socket.h>
-
 #include <charconv>
 
 namespace zefortd {
@@ -98,7 +97,8 @@ asio::awaitable<exchange_result> https_pool::send(http_request request) {
   }
   co_await slots_.acquire();
   semaphore_permit permit(slots_);
-  if (shut_down_) co_return exchange_result{asio::error::operation_aborted, exchange_stage::connect, {}, false};
+  if (shut_down_)
+    co_return exchange_result{asio::error::operation_aborted, exchange_stage::connect, {}, false};
   ++stats_.requests;
   const auto deadline = clock::now() + options_.timeout;
 
@@ -179,8 +179,7 @@ asio::awaitable<https_pool::connect_result> https_pool::connect(clock::time_poin
 }
 
 asio::awaitable<exchange_result> https_pool::exchange(connection& conn, const http_request& req,
-                                                      clock::time_point deadline,
-                                                      bool& got_bytes) {
+                                                      clock::time_point deadline, bool& got_bytes) {
   auto& tcp = beast::get_lowest_layer(conn.stream);
   tcp.expires_at(deadline);
   auto [wec, wn] = co_await http::async_write(conn.stream, req, use_tuple);

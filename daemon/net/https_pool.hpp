@@ -4,22 +4,21 @@
 // before reuse, and a GET/PATCH that meets a stale connection is retried once on a fresh one.
 #pragma once
 
-#include "core/rate_limiter.hpp"
-#include "net/asio_fwd.hpp"
-#include "net/async_semaphore.hpp"
-
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
-
 #include <chrono>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "core/rate_limiter.hpp"
+#include "net/asio_fwd.hpp"
+#include "net/async_semaphore.hpp"
 
 namespace zefortd {
 
@@ -42,7 +41,7 @@ enum class exchange_stage { resolve, connect, handshake, write, read, done };
 struct exchange_result {
   boost::system::error_code ec;  // network, TLS, timeout or body-limit failure
   exchange_stage stage = exchange_stage::done;
-  http_response response;        // valid only when !ec
+  http_response response;  // valid only when !ec
   // Whether the server may have seen the request (for deciding whether a POST is in doubt).
   bool maybe_sent = false;
 };
@@ -91,7 +90,7 @@ class https_pool {
   async_semaphore slots_;
   rate_limiter limiter_;
   std::vector<std::unique_ptr<connection>> idle_;  // most recently used last
-  std::set<connection*> busy_;                      // closed by shutdown()
+  std::set<connection*> busy_;                     // closed by shutdown()
   bool shut_down_ = false;
   pool_stats stats_;
 };

@@ -1,8 +1,6 @@
 // See sd_notify.hpp.
 #include "net/sd_notify.hpp"
 
-#include "core/log.hpp"
-
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -11,11 +9,14 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/log.hpp"
+
 namespace zefortd {
 
 service_notifier::service_notifier() {
   const char* path = std::getenv("NOTIFY_SOCKET");
-  if (!path || (path[0] != '/' && path[0] != '@') || std::strlen(path) >= sizeof(sockaddr_un{}.sun_path))
+  if (!path || (path[0] != '/' && path[0] != '@') ||
+      std::strlen(path) >= sizeof(sockaddr_un{}.sun_path))
     return;
   address_ = path;
   fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -47,7 +48,9 @@ void service_notifier::ready(std::string_view status) {
   send("READY=1\nSTATUS=" + std::string(status));
 }
 
-void service_notifier::status(std::string_view status) { send("STATUS=" + std::string(status)); }
+void service_notifier::status(std::string_view status) {
+  send("STATUS=" + std::string(status));
+}
 
 void service_notifier::reloading() {
   timespec ts{};
@@ -56,7 +59,11 @@ void service_notifier::reloading() {
   send("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec));
 }
 
-void service_notifier::stopping() { send("STOPPING=1"); }
-void service_notifier::watchdog() { send("WATCHDOG=1"); }
+void service_notifier::stopping() {
+  send("STOPPING=1");
+}
+void service_notifier::watchdog() {
+  send("WATCHDOG=1");
+}
 
 }  // namespace zefortd
