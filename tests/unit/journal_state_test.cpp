@@ -1,0 +1,360 @@
+// Tests for core/journal_state: replay of record sequences into run phases, refusal of records
+// that contradict the journal, the queries the orchestrator uses, and live_records() for
+// compaction (replaying it rebuilds the same open work).
+#include "core/journal_state.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace zefortd {
+namespace {
+
+intent_record intent(std::string run, unix_ms at, std::string batch = "", std::string job = "job",
+                     bool dismiss = true) {
+  intent_record r;
+  r.run = std::move(run);
+  r.job = std::move(job);
+  r.revision = "rev-" + r.job;
+  r.batch = std::move(batch);
+  r.endpoint = "contracts/bulk_update/";
+  r.body = boost::json::parse(R"({"status":"done","search":{"q":")" + r.run + R"("}})").as_object();
+  r.dismiss = dismiss;
+  r.at = at;
+  return r;
+}
+
+void apply_all(journal_state& s, const std::vector<journal_record>& records) {
+  for (const auto& r : records) {
+    auto problem = s.apply(r);
+    ASSERT_FALSE(problem) << *problem;
+  }
+}
+
+std::vector<std::string> ids(const std::vector<const run_state*>& runs) {
+  std::vector<std::string> out;
+  for (const auto* r : runs) out.push_back(r->intent.run);
+  return out;
+}
+
+TEST(JournalState, ReplayFollowsARunThroughEveryPhase) {
+  journal_state s;
+  apply_all(s, {intent("r-1", 100)});
+  const run_state* r = s.find_run("r-1");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->phase, run_phase::intended);
+  EXPECT_TRUE(r->open());
+  EXPECT_TRUE(r->task.empty());
+
+  apply_all(s, {resubmit_record{"r-1", "in doubt", 110}});
+  EXPECT_EQ(r->resubmits, 1u);
+  EXPECT_EQ(r->phase, run_phase::intended);
+
+  apply_all(s, {submitted_record{"r-1", "tk-1", true, 120}});
+  EXPECT_EQ(r->phase, run_phase::submitted);
+  EXPECT_EQ(r->task, "tk-1");
+  EXPECT_TRUE(r->adopted);
+  EXPECT_EQ(r->submitted_at, 120);
+  EXPECT_TRUE(s.task_known("tk-1"));
+
+  apply_all(s, {finished_record{"r-1", "done", "all good", 12, 130}});
+  EXPECT_EQ(r->phase, run_phase::finished);
+  EXPECT_EQ(r->backend_status, "done");
+  EXPECT_EQ(r->backend_info, "all good");
+  EXPECT_EQ(r->contracts, 12u);
+  EXPECT_EQ(r->ended_at, 130);
+  EXPECT_TRUE(r->open()) << "the dismissal is still to do";
+  EXPECT_FALSE(r->backend_failed());
+
+  apply_all(s, {dismissed_record{"r-1", 140}});
+  EXPECT_EQ(r->phase, run_phase::dismissed);
+  EXPECT_FALSE(r->open());
+  EXPECT_TRUE(s.open_runs().empty());
+}
+
+TEST(JournalState, EndsOfARun) {
+  journal_state s;
+  apply_all(s, {intent("rejected", 1), failed_record{"rejected", 400, "bad", 2}, intent("lost", 3),
+                submitted_record{"lost", "tk-l", false, 4}, failed_record{"lost", 404, "gone", 5},
+                intent("gave-up", 6), submitted_record{"gave-up", "tk-g", false, 7},
+                gave_up_record{"gave-up", 8}, intent("kept", 9, "", "job", false),
+                submitted_record{"kept", "tk-k", false, 10},
+                finished_record{"kept", "error", "boom", 0, 11}});
+  EXPECT_EQ(s.find_run("rejected")->phase, run_phase::failed);
+  EXPECT_EQ(s.find_run("rejected")->http_status, 400u);
+  EXPECT_EQ(s.find_run("rejected")->failure, "bad");
+  EXPECT_EQ(s.find_run("lost")->phase, run_phase::failed);
+  EXPECT_EQ(s.find_run("lost")->ended_at, 5);
+  EXPECT_EQ(s.find_run("gave-up")->phase, run_phase::gave_up);
+  EXPECT_EQ(s.find_run("kept")->phase, run_phase::finished);
+  EXPECT_TRUE(s.find_run("kept")->backend_failed());
+  EXPECT_FALSE(s.find_run("kept")->open()) << "dismiss: false, nothing left to do";
+  EXPECT_TRUE(s.open_runs().empty());
+}
+
+TEST(JournalState, RefusesRecordsForUnknownRuns) {
+  journal_state s;
+  apply_all(s, {intent("r-1", 1)});
+  const std::vector<journal_record> orphans = {
+      submitted_record{"r-2", "tk", false, 1},  resubmit_record{"r-2", "", 1},
+      finished_record{"r-2", "done", "", 0, 1}, dismissed_record{"r-2", 1},
+      failed_record{"r-2", 400, "", 1},         gave_up_record{"r-2", 1}};
+  for (const auto& r : orphans) {
+    auto problem = s.apply(r);
+    ASSERT_TRUE(problem);
+    EXPECT_NE(problem->find("r-2"), std::string::npos) << *problem;
+  }
+  EXPECT_FALSE(s.task_known("tk"));
+  EXPECT_EQ(s.runs().size(), 1u);
+  EXPECT_EQ(s.find_run("r-1")->phase, run_phase::intended);
+}
+
+TEST(JournalState, RefusesADuplicateIntentAndAnUnknownBatchEnd) {
+  journal_state s;
+  apply_all(s, {intent("r-1", 1)});
+  auto problem = s.apply(intent("r-1", 2));
+  ASSERT_TRUE(problem);
+  EXPECT_NE(problem->find("duplicate"), std::string::npos);
+  EXPECT_EQ(s.find_run("r-1")->intent.at, 1);
+
+  problem = s.apply(batch_end_record{"b-x", 3});
+  ASSERT_TRUE(problem);
+  EXPECT_NE(problem->find("b-x"), std::string::npos);
+}
+
+TEST(JournalState, OpenRunsAndBatches) {
+  journal_state s;
+  apply_all(s, {batch_record{"b-1", {"a", "b"}, 1}, intent("a1", 2, "b-1", "a"),
+                intent("b1", 3, "b-1", "b"), submitted_record{"a1", "tk-a", false, 4},
+                batch_record{"b-2", {"c"}, 5}, intent("c1", 6, "b-2", "c"),
+                failed_record{"c1", 400, "bad", 7}, batch_end_record{"b-2", 8},
+                intent("s1", 9, "", "serve-job")});
+  EXPECT_EQ(ids(s.open_runs()), (std::vector<std::string>{"a1", "b1", "s1"}));
+  EXPECT_EQ(ids(s.runs_of_batch("b-1")), (std::vector<std::string>{"a1", "b1"}));
+  EXPECT_EQ(ids(s.runs_of_batch("b-2")), (std::vector<std::string>{"c1"}));
+  EXPECT_TRUE(s.runs_of_batch("b-none").empty());
+  ASSERT_EQ(s.open_batches().size(), 1u);
+  EXPECT_EQ(s.open_batches()[0]->record.batch, "b-1");
+  EXPECT_EQ(s.open_batches()[0]->record.jobs, (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(s.batches().at("b-2").ended);
+  EXPECT_TRUE(s.job_has_open_run("a"));
+  EXPECT_FALSE(s.job_has_open_run("c"));
+  EXPECT_FALSE(s.job_has_open_run("nobody"));
+}
+
+TEST(JournalState, RevisionsSeenComeFromIntentsAndRecords) {
+  journal_state s;
+  apply_all(s, {intent("r-1", 1, "", "a"), revision_seen_record{"b", "rev-7"}});
+  EXPECT_TRUE(s.revision_seen("a", "rev-a"));
+  EXPECT_TRUE(s.revision_seen("b", "rev-7"));
+  EXPECT_FALSE(s.revision_seen("a", "rev-7"));
+  EXPECT_FALSE(s.revision_seen("c", "rev-c"));
+}
+
+TEST(JournalState, BatchRunsDoNotMarkARevisionSeen) {
+  journal_state s;
+  apply_all(s, {batch_record{"b-1", {"a"}, 1}, intent("r-1", 2, "b-1", "a")});
+  EXPECT_FALSE(s.revision_seen("a", "rev-a")) << "`run` submits anew each time";
+  apply_all(s, {intent("r-2", 3, "", "a")});
+  EXPECT_TRUE(s.revision_seen("a", "rev-a"));
+  // Compaction keeps the revisions `serve` ran, and only those.
+  journal_state again;
+  for (const auto& r : s.live_records(0)) ASSERT_FALSE(again.apply(r));
+  EXPECT_TRUE(again.revision_seen("a", "rev-a"));
+}
+
+TEST(JournalState, TaskKnown) {
+  journal_state s;
+  apply_all(s, {intent("r-1", 1), submitted_record{"r-1", "tk-1", false, 2}, intent("r-2", 3),
+                submitted_record{"r-2", "tk-2", true, 4}});
+  EXPECT_TRUE(s.task_known("tk-1"));
+  EXPECT_TRUE(s.task_known("tk-2"));
+  EXPECT_FALSE(s.task_known("tk-3"));
+}
+
+TEST(JournalState, PhaseNames) {
+  EXPECT_STREQ(to_string(run_phase::intended), "submitting");
+  EXPECT_STREQ(to_string(run_phase::submitted), "pending");
+  EXPECT_STREQ(to_string(run_phase::gave_up), "gave-up");
+}
+
+// --- live_records ------------------------------------------------------------------------------
+
+journal_state replay_live(const journal_state& s, std::size_t keep_recent) {
+  journal_state out;
+  for (const auto& r : s.live_records(keep_recent)) {
+    auto problem = out.apply(r);
+    EXPECT_FALSE(problem) << *problem;
+  }
+  return out;
+}
+
+void expect_same_run(const run_state& a, const run_state& b) {
+  SCOPED_TRACE(a.intent.run);
+  EXPECT_EQ(a.phase, b.phase);
+  EXPECT_EQ(a.task, b.task);
+  EXPECT_EQ(a.adopted, b.adopted);
+  EXPECT_EQ(a.submitted_at, b.submitted_at);
+  EXPECT_EQ(a.intent.body, b.intent.body);
+  EXPECT_EQ(a.intent.job, b.intent.job);
+  EXPECT_EQ(a.intent.revision, b.intent.revision);
+  EXPECT_EQ(a.intent.batch, b.intent.batch);
+  EXPECT_EQ(a.intent.endpoint, b.intent.endpoint);
+  EXPECT_EQ(a.intent.dismiss, b.intent.dismiss);
+  EXPECT_EQ(a.intent.at, b.intent.at);
+  EXPECT_EQ(a.backend_status, b.backend_status);
+  EXPECT_EQ(a.backend_info, b.backend_info);
+  EXPECT_EQ(a.contracts, b.contracts);
+  EXPECT_EQ(a.ended_at, b.ended_at);
+  EXPECT_EQ(a.http_status, b.http_status);
+  EXPECT_EQ(a.failure, b.failure);
+}
+
+void expect_same_open_work(const journal_state& a, const journal_state& b) {
+  auto ra = a.open_runs();
+  auto rb = b.open_runs();
+  ASSERT_EQ(ids(ra), ids(rb));
+  for (std::size_t i = 0; i < ra.size(); ++i) expect_same_run(*ra[i], *rb[i]);
+  auto ba = a.open_batches();
+  auto bb = b.open_batches();
+  ASSERT_EQ(ba.size(), bb.size());
+  for (std::size_t i = 0; i < ba.size(); ++i) {
+    EXPECT_EQ(ba[i]->record.batch, bb[i]->record.batch);
+    EXPECT_EQ(ba[i]->record.jobs, bb[i]->record.jobs);
+    EXPECT_EQ(ba[i]->record.at, bb[i]->record.at);
+    EXPECT_EQ(ids(a.runs_of_batch(ba[i]->record.batch)), ids(b.runs_of_batch(bb[i]->record.batch)));
+  }
+  for (const auto& [id, r] : a.runs())
+    EXPECT_EQ(a.revision_seen(r.intent.job, r.intent.revision),
+              b.revision_seen(r.intent.job, r.intent.revision))
+        << id;
+  for (const auto* r : ra) {
+    if (!r->task.empty()) {
+      EXPECT_TRUE(b.task_known(r->task)) << r->task;
+    }
+  }
+}
+
+// A journal with every phase, serve runs and batch runs, built from seeded random histories.
+journal_state busy_journal(std::uint64_t seed, int runs) {
+  std::mt19937_64 rng(seed);
+  journal_state s;
+  unix_ms now = 1'000'000;
+  apply_all(s,
+            {batch_record{"b-open", {"j0", "j1", "j2"}, now}, batch_record{"b-done", {"j3"}, now}});
+  for (int i = 0; i < runs; ++i) {
+    const std::string id = "r-" + std::to_string(1000 + i);
+    const std::string job = "j" + std::to_string(rng() % 6);
+    const std::string batch = rng() % 3 == 0 ? "b-open" : (rng() % 2 ? "b-done" : "");
+    const bool dismiss = rng() % 4 != 0;
+    now += 10 + static_cast<unix_ms>(rng() % 1000);  // unique ended_at
+    apply_all(s, {intent(id, now, batch, job, dismiss)});
+    if (rng() % 5 == 0) apply_all(s, {resubmit_record{id, "in doubt", now + 1}});
+    const int last = static_cast<int>(rng() % 7);  // how far this run got
+    if (last == 0) continue;                       // intended
+    if (last == 1) {
+      apply_all(s, {failed_record{id, 400, "bad search " + id, now + 2}});
+      continue;
+    }
+    apply_all(s, {submitted_record{id, "tk-" + id, rng() % 2 == 0, now + 3}});
+    if (last == 2) continue;  // submitted
+    if (last == 3) {
+      apply_all(s, {gave_up_record{id, now + 4}});
+      continue;
+    }
+    if (last == 4) {
+      apply_all(s, {failed_record{id, 404, "gone", now + 5}});
+      continue;
+    }
+    const char* status = rng() % 3 == 0 ? "failed" : "done";
+    apply_all(s, {finished_record{id, status, "info " + id, rng() % 50, now + 6}});
+    if (last == 6 && dismiss) apply_all(s, {dismissed_record{id, now + 7}});
+  }
+  apply_all(s, {batch_end_record{"b-done", now + 10}, revision_seen_record{"old-job", "rev-x"}});
+  return s;
+}
+
+TEST(JournalStateLive, ReplayRebuildsTheSameOpenWork) {
+  for (std::uint64_t seed : {1u, 2u, 3u, 4u, 5u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    journal_state s = busy_journal(seed, 400);
+    ASSERT_FALSE(s.open_runs().empty());
+    for (std::size_t keep : {0u, 5u, 100u, 10'000u}) {
+      SCOPED_TRACE("keep_recent " + std::to_string(keep));
+      journal_state again = replay_live(s, keep);
+      expect_same_open_work(s, again);
+      EXPECT_TRUE(again.revision_seen("old-job", "rev-x"));
+      // Every run of an open batch is kept, open or not: `run` reports them on resume.
+      EXPECT_EQ(ids(s.runs_of_batch("b-open")), ids(again.runs_of_batch("b-open")));
+      for (const auto* r : again.runs_of_batch("b-open"))
+        expect_same_run(*s.find_run(r->intent.run), *r);
+      EXPECT_EQ(again.open_batches().size(), 1u);
+      // A second compaction changes nothing.
+      journal_state twice = replay_live(again, keep);
+      expect_same_open_work(again, twice);
+      EXPECT_EQ(twice.runs().size(), again.runs().size());
+    }
+  }
+}
+
+// Runs that are neither open nor in an open batch: history, of which keep_recent survive.
+std::vector<const run_state*> history(const journal_state& s) {
+  std::vector<const run_state*> out;
+  std::set<std::string> open_batches;
+  for (const auto* b : s.open_batches()) open_batches.insert(b->record.batch);
+  for (const auto& [id, r] : s.runs())
+    if (!r.open() && !open_batches.count(r.intent.batch)) out.push_back(&r);
+  return out;
+}
+
+TEST(JournalStateLive, KeepsOnlyTheMostRecentClosedRuns) {
+  journal_state s = busy_journal(9, 400);
+  auto closed = history(s);
+  ASSERT_GT(closed.size(), 20u);
+  std::sort(closed.begin(), closed.end(),
+            [](const run_state* a, const run_state* b) { return a->ended_at > b->ended_at; });
+  for (std::size_t keep : {0u, 1u, 10u, 20u}) {
+    SCOPED_TRACE("keep_recent " + std::to_string(keep));
+    journal_state again = replay_live(s, keep);
+    auto kept = history(again);
+    ASSERT_EQ(kept.size(), keep);
+    for (std::size_t i = 0; i < keep; ++i) {
+      const run_state* found = again.find_run(closed[i]->intent.run);
+      ASSERT_NE(found, nullptr) << "recent run " << closed[i]->intent.run << " dropped";
+      expect_same_run(*closed[i], *found);
+    }
+    EXPECT_EQ(again.runs().size(), s.runs().size() - closed.size() + keep);
+  }
+  journal_state all = replay_live(s, closed.size() + 5);
+  EXPECT_EQ(all.runs().size(), s.runs().size());
+}
+
+TEST(JournalStateLive, EmptyStateHasNoLiveRecords) {
+  journal_state s;
+  EXPECT_TRUE(s.live_records(100).empty());
+}
+
+TEST(JournalStateLive, LiveRecordsOrderIntentsBeforeTheirFollowers) {
+  journal_state s = busy_journal(11, 200);
+  std::set<std::string> seen;
+  for (const auto& r : s.live_records(50)) {
+    std::visit(
+        [&](const auto& x) {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, intent_record>) {
+            EXPECT_TRUE(seen.insert(x.run).second) << "intent twice: " << x.run;
+          } else if constexpr (requires { x.run; }) {
+            EXPECT_TRUE(seen.count(x.run)) << "record before its intent: " << x.run;
+          }
+        },
+        r);
+  }
+}
+
+}  // namespace
+}  // namespace zefortd
