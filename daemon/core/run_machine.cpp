@@ -58,7 +58,9 @@ run_step run_machine::start(unix_ms now) {
     case run_phase::dismissed:
       return finish(state_.backend_failed() ? run_outcome::backend_failed : run_outcome::dismissed);
     case run_phase::failed:
-      return finish(state_.http_status == 404 ? run_outcome::lost : run_outcome::rejected);
+      // A 404 to the POST (a wrong endpoint) is a rejection; only a task we had can be lost.
+      return finish(state_.http_status == 404 && !state_.task.empty() ? run_outcome::lost
+                                                                       : run_outcome::rejected);
     case run_phase::gave_up: return finish(run_outcome::gave_up);
   }
   return finish(run_outcome::stalled);
@@ -103,9 +105,23 @@ run_step run_machine::on_lookup(const task* found, unix_ms now) {
     backoff_.reset();
     return {{submitted_record{state_.intent.run, found->id, true, now}}, {action_kind::poll}};
   }
+  const resubmit_record resubmit{state_.intent.run, "in doubt and not in the task list", now};
+  // Resumed after a crash: nothing has failed yet, send at once.
+  if (attempts_ == 0) {
+    ++state_.resubmits;
+    return {{resubmit}, {action_kind::submit}};
+  }
+  // After a POST that failed in doubt: a retry like any other, so it backs off and ends at
+  // give_up_after (nothing was created, so stopping is safe); otherwise a POST that always
+  // fails in doubt would loop submit, lookup, resubmit without a pause or an end.
+  if (past_give_up(now)) {
+    state_.phase = run_phase::gave_up;
+    state_.ended_at = now;
+    return finish(run_outcome::gave_up, {gave_up_record{state_.intent.run, now}});
+  }
   ++state_.resubmits;
-  return {{resubmit_record{state_.intent.run, "in doubt and not in the task list", now}},
-          {action_kind::submit}};
+  pending_ = action_kind::submit;
+  return {{resubmit}, {action_kind::wait, backoff_.next()}};
 }
 
 run_step run_machine::on_lookup_failed(const api_failure& f, unix_ms now) {
