@@ -1,6 +1,5 @@
-// Tests for core/journal_state: replay of record sequences into run phases, refusal of records
-// that contradict the journal, the queries the orchestrator uses, and live_records() for
-// compaction (replaying it rebuilds the same open work).
+// Tests for core/journal_state: replay into run phases, refusal of contradicting records, the
+// orchestrator's queries, and live_records() (replaying it rebuilds the same open work).
 #include "core/journal_state.hpp"
 
 #include <gtest/gtest.h>
@@ -332,6 +331,29 @@ TEST(JournalStateLive, KeepsOnlyTheMostRecentClosedRuns) {
   }
   journal_state all = replay_live(s, closed.size() + 5);
   EXPECT_EQ(all.runs().size(), s.runs().size());
+}
+
+// KNOWN BUG, reported and not fixed here (it needs a decision on what compaction must keep):
+// live_records() drops closed runs beyond keep_recent together with their task ids, yet a
+// gave-up task (still pending) and a finished task of a `dismiss: false` job stay in the API's
+// task list. After a compaction task_known() is false for them, so an in-doubt lookup can adopt
+// the old gave-up task (same job, same body) as a new run's, and `dismiss_foreign` dismisses a
+// task whose job said to keep it. Run with --gtest_also_run_disabled_tests to see it fail.
+TEST(JournalStateLive, DISABLED_CompactionRemembersTasksStillInTheTaskList) {
+  journal_state s;
+  apply_all(s, {intent("old", 10), submitted_record{"old", "tk-old", false, 11},
+                gave_up_record{"old", 12}, intent("kept", 20, "", "job", false),
+                submitted_record{"kept", "tk-kept", false, 21},
+                finished_record{"kept", "done", "", 1, 22}});
+  for (int i = 0; i < 5; ++i) {
+    const std::string id = "new-" + std::to_string(i);
+    apply_all(
+        s, {intent(id, 100 + 10 * i), submitted_record{id, "tk-" + id, false, 101 + 10 * i},
+            finished_record{id, "done", "", 1, 102 + 10 * i}, dismissed_record{id, 103 + 10 * i}});
+  }
+  journal_state again = replay_live(s, 2);
+  EXPECT_TRUE(again.task_known("tk-old")) << "a pending task the journal gave up on";
+  EXPECT_TRUE(again.task_known("tk-kept")) << "a finished task kept by dismiss: false";
 }
 
 TEST(JournalStateLive, EmptyStateHasNoLiveRecords) {
