@@ -1,0 +1,173 @@
+// End to end against the sandbox: the reference's example, a backend failure, repeated runs,
+// the journal lock, and `validate`.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <csignal>
+#include <fstream>
+#include <regex>
+
+#include "harness.hpp"
+
+namespace zefortd::it {
+namespace {
+
+std::string task_id_of(const std::string& err) {
+  std::smatch m;
+  static const std::regex submitted(R"(submitted, task ([A-Za-z0-9_.-]+))");
+  return std::regex_search(err, m, submitted) ? m[1].str() : std::string();
+}
+
+TEST(EndToEnd, ReferenceExampleIsSubmittedPolledAndDismissed) {
+  temp_dir dir;
+  sandbox sb(dir.path(), {"--task-duration", "300ms:600ms", "--quiet"});
+  auto options = options_for(sb, dir.path());
+  auto config = write_config(dir / "zefortd.yaml", options,
+                             {example_job("end-contracts-of-service", "contracts of service")});
+
+  auto r = run_batch(config);
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+
+  auto stats = sb.stats();
+  EXPECT_EQ(sandbox::count(stats, "submissions"), 1u);
+  EXPECT_EQ(sandbox::count(stats, "dismissals"), 1u);
+  EXPECT_EQ(sandbox::count(stats, "early_dismissals"), 0u);
+  EXPECT_EQ(sandbox::count(stats, "open"), 0u);
+
+  const std::string task = task_id_of(r.err);
+  ASSERT_FALSE(task.empty()) << r.err;
+  EXPECT_TRUE(contains(r.err, "job end-contracts-of-service: submitted, task " + task));
+  EXPECT_TRUE(contains(r.err, "task " + task + " finished: done"));
+  EXPECT_TRUE(contains(r.err, "task " + task + " dismissed"));
+  EXPECT_TRUE(contains(r.out, "end-contracts-of-service"));
+  EXPECT_TRUE(contains(r.out, task));
+  EXPECT_TRUE(contains(r.out, "done"));
+  EXPECT_TRUE(contains(r.out, "1 run: 1 done"));
+
+  ASSERT_TRUE(fs::exists(options.journal));
+  auto status = run_zefortd({"status", "-c", config.string(), "--json"}, {});
+  ASSERT_TRUE(status.exited(0)) << status.describe();
+  auto doc = boost::json::parse(status.out).as_object();
+  EXPECT_EQ(doc.at("open").as_array().size(), 0u);
+  bool listed = false;
+  for (const auto& v : doc.at("recent").as_array()) {
+    const auto& run = v.as_object();
+    if (run.at("job") == "end-contracts-of-service" && run.at("task") == task.c_str()) {
+      listed = true;
+      EXPECT_EQ(run.at("phase"), "dismissed");
+      EXPECT_EQ(run.at("backend_status"), "done");
+    }
+  }
+  EXPECT_TRUE(listed) << status.out;
+}
+
+TEST(EndToEnd, FailedBackendTaskExitsOneAndIsDismissed) {
+  temp_dir dir;
+  sandbox sb(dir.path(), {"--task-duration", "200ms:400ms", "--quiet"});
+  auto config = write_config(dir / "zefortd.yaml", options_for(sb, dir.path()),
+                             {example_job("doomed", "doomed", "sandbox_fail: true")});
+
+  auto r = run_batch(config);
+  EXPECT_TRUE(r.exited(1)) << r.describe();
+  auto stats = sb.stats();
+  EXPECT_EQ(sandbox::count(stats, "submissions"), 1u);
+  EXPECT_EQ(sandbox::count(stats, "dismissals"), 1u);
+  EXPECT_EQ(sandbox::count(stats, "open"), 0u);
+  EXPECT_TRUE(contains(r.err, "finished: failed"));
+  EXPECT_TRUE(contains(r.err, "dismissed"));
+  EXPECT_TRUE(contains(r.out, "doomed"));
+  EXPECT_TRUE(contains(r.out, "failed"));
+  EXPECT_TRUE(contains(r.out, "1 run: 1 failed"));
+}
+
+TEST(EndToEnd, CompletedRunDoesNotBlockTheNext) {
+  temp_dir dir;
+  sandbox sb(dir.path(), {"--task-duration", "100ms:200ms", "--quiet"});
+  auto config = write_config(dir / "zefortd.yaml", options_for(sb, dir.path()),
+                             {example_job("nightly", "contracts of service")});
+
+  auto first = run_batch(config);
+  ASSERT_TRUE(first.exited(0)) << first.describe();
+  auto second = run_batch(config);
+  ASSERT_TRUE(second.exited(0)) << second.describe();
+
+  auto stats = sb.stats();
+  EXPECT_EQ(sandbox::count(stats, "submissions"), 2u);
+  EXPECT_EQ(sandbox::count(stats, "dismissals"), 2u);
+  EXPECT_EQ(sandbox::count(stats, "open"), 0u);
+  EXPECT_NE(task_id_of(first.err), task_id_of(second.err));
+  EXPECT_TRUE(contains(second.out, "1 run: 1 done")) << second.out;
+}
+
+TEST(EndToEnd, SecondProcessOnTheSameJournalIsRefusedAtOnce) {
+  temp_dir dir;
+  sandbox sb(dir.path(), {"--task-duration", "60s", "--quiet"});
+  auto config = write_config(dir / "zefortd.yaml", options_for(sb, dir.path()),
+                             {example_job("long", "long running")});
+
+  child first(zefortd_bin, {"run", "-c", config.string()}, key_env());
+  auto submitted = [](std::string_view line) {
+    return line.find("submitted, task") != std::string_view::npos;
+  };
+  ASSERT_TRUE(first.wait_for_stderr_line(submitted, std::chrono::steady_clock::now() + 60s))
+      << first.wait(1s).describe();
+
+  auto second = run_zefortd({"run", "-c", config.string()}, key_env(), 30s);
+  EXPECT_TRUE(second.exited(5)) << second.describe();
+  EXPECT_LT(second.wall, 10s) << "the second process should give up at once";
+  EXPECT_TRUE(contains(second.err, std::to_string(first.pid())))
+      << "the message should name the PID holding the lock";
+
+  // The lock holder stops cleanly on SIGTERM and says how to resume.
+  first.send(SIGTERM);
+  auto r = first.wait(60s);
+  EXPECT_TRUE(r.exited(130)) << r.describe();
+  EXPECT_TRUE(contains(r.err, "run the same command again to resume"));
+  EXPECT_EQ(sandbox::count(sb.stats(), "submissions"), 1u);
+}
+
+TEST(EndToEnd, ValidateAcceptsAGoodFileAndPointsAtTheMistakeInABadOne) {
+  temp_dir dir;
+  config_options options;
+  options.base_url = "https://127.0.0.1:9/api";
+  options.journal = dir / "zefortd.journal";
+  auto good = write_config(dir / "good.yaml", options, numbered_jobs(3));
+  auto ok = run_zefortd({"validate", "-c", good.string()}, {});
+  EXPECT_TRUE(ok.exited(0)) << ok.describe();
+  EXPECT_TRUE(contains(ok.out, "is valid"));
+  EXPECT_TRUE(contains(ok.out, "3 jobs"));
+
+  // A misspelt key: the message names file, line and column, and the key probably meant.
+  auto text = read_file(good);
+  auto at = text.find("  initial_delay:");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 16, "  initial_dealy:");
+  auto bad = dir / "bad.yaml";
+  {
+    std::ofstream out(bad);
+    out << text;
+  }
+  int line = 1;
+  for (std::size_t i = 0; i < at; ++i) line += text[i] == '\n';
+  auto r = run_zefortd({"validate", "-c", bad.string()}, {});
+  EXPECT_TRUE(r.exited(2)) << r.describe();
+  EXPECT_TRUE(contains(r.err, bad.string() + ":" + std::to_string(line) + ":3"));
+  EXPECT_TRUE(contains(r.err, "initial_delay")) << "the message should suggest the real key";
+
+  // A bad duration names its place too.
+  text = read_file(good);
+  at = text.find("timeout: 10s");
+  text.replace(at, 12, "timeout: 10 parsecs");
+  {
+    std::ofstream out(bad, std::ios::trunc);
+    out << text;
+  }
+  line = 1;
+  for (std::size_t i = 0; i < at; ++i) line += text[i] == '\n';
+  r = run_zefortd({"validate", "-c", bad.string()}, {});
+  EXPECT_TRUE(r.exited(2)) << r.describe();
+  EXPECT_TRUE(contains(r.err, bad.string() + ":" + std::to_string(line) + ":"));
+}
+
+}  // namespace
+}  // namespace zefortd::it
