@@ -1,6 +1,5 @@
-// Tests for app/journal on an io_context with real files and real fsyncs: group commit (one
-// fdatasync per event-loop turn), durability on reopen, failed syncs, and compaction past the
-// bound.
+// Tests for app/journal on an io_context with real files and fsyncs: group commit (one fdatasync
+// per event-loop turn), durability on reopen, failed syncs, and compaction past the bound.
 #include "app/journal.hpp"
 
 #include <gtest/gtest.h>
