@@ -174,7 +174,7 @@ asio::awaitable<run_step> orchestrator::perform(run_machine& machine, const run_
     }
     case action_kind::dismiss: {
       // A dismissal shifts the pages of the task list: none may run while a lookup lists.
-      for (auto gate = list_gate_; gate; gate = list_gate_) {
+      for (auto gate = list_gate_; gate && !stopping_; gate = list_gate_) {
         auto [ec] = co_await gate->async_wait(use_tuple);
       }
       ++dismissing_;
@@ -357,6 +357,9 @@ void orchestrator::stop(bool interrupted) {
   signals_.cancel(ec);
   hup_.cancel(ec);
   for (auto* t : waits_) t->cancel();
+  // Wake whatever waits on a list round or a dismissal gate: nothing may hold the loop open.
+  if (list_gate_) list_gate_->cancel();
+  if (dismissals_drained_) dismissals_drained_->cancel();
   pool_->shutdown();
   submits_.cancel_waiters();
 }
