@@ -118,6 +118,14 @@ TEST(EndToEnd, SecondProcessOnTheSameJournalIsRefusedAtOnce) {
   EXPECT_TRUE(contains(second.err, std::to_string(first.pid())))
       << "the message should name the PID holding the lock";
 
+  // `status` reads the journal while the lock is held, and shows the open run.
+  auto status = run_zefortd({"status", "--json", "-c", config.string()}, {}, 30s);
+  ASSERT_TRUE(status.exited(0)) << status.describe();
+  auto open = boost::json::parse(status.out).at("open").as_array();
+  ASSERT_EQ(open.size(), 1u) << status.out;
+  EXPECT_EQ(open[0].at("job"), "long");
+  EXPECT_EQ(open[0].at("phase"), "pending");
+
   // The lock holder stops cleanly on SIGTERM and says how to resume.
   first.send(SIGTERM);
   auto r = first.wait(60s);
