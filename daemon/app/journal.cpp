@@ -90,6 +90,13 @@ void journal::compact() {
   std::vector<std::string> live;
   for (const auto& r : state_.live_records(recent_runs_kept)) live.push_back(encode_record(r));
   auto before = file_.size_bytes();
+  std::uint64_t image = journal_header_size;
+  for (const auto& p : live) image += journal_frame_header_size + p.size();
+  // Mostly live (a large open batch): a rewrite would cost an fsync and save little.
+  if (image > before / 2) {
+    compact_above_ = std::max<std::uint64_t>(min_compact_bytes(), 2 * before);
+    return;
+  }
   file_.compact(live);
   compact_above_ = std::max<std::uint64_t>(min_compact_bytes(), 4 * file_.size_bytes());
   log_info("journal ", path_.string(), ": compacted ", before, " bytes to ", file_.size_bytes());

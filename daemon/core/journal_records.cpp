@@ -73,6 +73,10 @@ struct encoder {
     out["batch"] = r.batch;
     out["at"] = r.at;
   }
+  void operator()(const task_seen_record& r) {
+    out["t"] = "task_seen";
+    out["task"] = r.task;
+  }
   void operator()(const revision_seen_record& r) {
     out["t"] = "revision_seen";
     out["job"] = r.job;
@@ -158,6 +162,8 @@ std::optional<journal_record> decode_record(std::string_view payload, std::strin
     out = std::move(x);
   } else if (t == "batch_end") {
     out = batch_end_record{r.str("batch"), r.num("at")};
+  } else if (t == "task_seen") {
+    out = task_seen_record{r.str("task")};
   } else if (t == "revision_seen") {
     out = revision_seen_record{r.str("job"), r.str("rev")};
   } else if (r.problem.empty()) {

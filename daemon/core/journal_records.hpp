@@ -89,10 +89,16 @@ struct revision_seen_record {
   std::string revision;
 };
 
+// Written by compaction: a task that left the journal's history but is still in the API's task
+// list (gave up, or finished and not dismissed). An in-doubt lookup must never adopt it.
+struct task_seen_record {
+  std::string task;
+};
+
 using journal_record =
     std::variant<intent_record, submitted_record, resubmit_record, finished_record,
                  dismissed_record, failed_record, gave_up_record, batch_record, batch_end_record,
-                 revision_seen_record>;
+                 revision_seen_record, task_seen_record>;
 
 std::string encode_record(const journal_record&);
 

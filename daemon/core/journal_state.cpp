@@ -107,6 +107,9 @@ std::optional<std::string> journal_state::apply(const journal_record& record) {
     it->second.ended = true;
   } else if (auto* r = std::get_if<revision_seen_record>(&record)) {
     revisions_.emplace(r->job, r->revision);
+  } else if (auto* r = std::get_if<task_seen_record>(&record)) {
+    tasks_.insert(r->task);
+    lingering_.insert(r->task);
   }
   return std::nullopt;
 }
@@ -155,6 +158,7 @@ std::vector<journal_record> journal_state::live_records(std::size_t keep_recent)
   // Closed runs outside open batches are history: keep only the most recent ones.
   std::vector<const run_state*> keep;
   std::vector<const run_state*> closed;
+  std::set<std::string> lingering_out = lingering_;
   for (const auto& [id, s] : runs_) {
     if (s.open() || open_batch_ids.count(s.intent.batch))
       keep.push_back(&s);
@@ -163,7 +167,17 @@ std::vector<journal_record> journal_state::live_records(std::size_t keep_recent)
   }
   std::sort(closed.begin(), closed.end(),
             [](const run_state* a, const run_state* b) { return a->ended_at > b->ended_at; });
-  if (closed.size() > keep_recent) closed.resize(keep_recent);
+  if (closed.size() > keep_recent) {
+    // History beyond keep_recent goes, but a task still in the API's list stays known.
+    for (std::size_t i = keep_recent; i < closed.size(); ++i) {
+      const run_state* s = closed[i];
+      bool listed = s->phase == run_phase::gave_up ||
+                    (s->phase == run_phase::finished && !s->intent.dismiss);
+      if (listed && !s->task.empty()) lingering_out.insert(s->task);
+    }
+    closed.resize(keep_recent);
+  }
+  for (const auto& t : lingering_out) out.push_back(task_seen_record{t});
   keep.insert(keep.end(), closed.begin(), closed.end());
   std::sort(keep.begin(), keep.end(), [](const run_state* a, const run_state* b) {
     return a->intent.at < b->intent.at ||

@@ -77,6 +77,7 @@ class journal_state {
   std::map<std::string, batch_state> batches_;
   std::set<std::pair<std::string, std::string>> revisions_;
   std::set<std::string> tasks_;
+  std::set<std::string> lingering_;  // from task_seen records: known, with no run kept
 };
 
 }  // namespace zefortd

@@ -339,7 +339,7 @@ TEST(JournalStateLive, KeepsOnlyTheMostRecentClosedRuns) {
 // task list. After a compaction task_known() is false for them, so an in-doubt lookup can adopt
 // the old gave-up task (same job, same body) as a new run's, and `dismiss_foreign` dismisses a
 // task whose job said to keep it. Run with --gtest_also_run_disabled_tests to see it fail.
-TEST(JournalStateLive, DISABLED_CompactionRemembersTasksStillInTheTaskList) {
+TEST(JournalStateLive, CompactionRemembersTasksStillInTheTaskList) {
   journal_state s;
   apply_all(s, {intent("old", 10), submitted_record{"old", "tk-old", false, 11},
                 gave_up_record{"old", 12}, intent("kept", 20, "", "job", false),
