@@ -116,8 +116,11 @@ std::string encode_record(const journal_record& record) {
 }
 
 std::optional<journal_record> decode_record(std::string_view payload, std::string& error) {
+  // Replay decodes every record of the journal: parse into a reused arena, not the heap.
+  thread_local unsigned char arena[8192];
+  json::monotonic_resource scratch(arena, sizeof arena);
   boost::system::error_code ec;
-  json::value v = json::parse(payload, ec);
+  json::value v = json::parse(payload, ec, &scratch);
   if (ec || !v.is_object()) {
     error = "record is not a JSON object";
     return std::nullopt;
@@ -136,7 +139,7 @@ std::optional<journal_record> decode_record(std::string_view payload, std::strin
                     r.flag("dismiss", true),
                     r.num("at")};
     if (auto* b = o.if_contains("body"); b && b->is_object())
-      x.body = b->get_object();
+      x.body = json::object(b->get_object(), json::storage_ptr());  // off the arena
     else if (r.problem.empty())
       r.problem = "field 'body' missing";
     out = std::move(x);

@@ -171,8 +171,8 @@ std::vector<journal_record> journal_state::live_records(std::size_t keep_recent)
     // History beyond keep_recent goes, but a task still in the API's list stays known.
     for (std::size_t i = keep_recent; i < closed.size(); ++i) {
       const run_state* s = closed[i];
-      bool listed = s->phase == run_phase::gave_up ||
-                    (s->phase == run_phase::finished && !s->intent.dismiss);
+      bool listed =
+          s->phase == run_phase::gave_up || (s->phase == run_phase::finished && !s->intent.dismiss);
       if (listed && !s->task.empty()) lingering_out.insert(s->task);
     }
     closed.resize(keep_recent);
