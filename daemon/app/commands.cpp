@@ -12,6 +12,7 @@
 #include "core/duration.hpp"
 #include "core/log.hpp"
 #include "core/payload_template.hpp"
+#include "net/tls_context.hpp"
 
 namespace zefortd {
 namespace {
@@ -21,6 +22,7 @@ std::filesystem::path config_path(const command_line& cl) {
 }
 
 int cmd_validate(const config& cfg) {
+  (void)make_tls_client_context(cfg.api.ca_file);  // a CA file that does not load is invalid
   std::cout << "configuration " << cfg.file.string() << " is valid\n"
             << "  api: " << cfg.api.base_url.buffer() << ", " << cfg.api.connections
             << " connections, timeout " << format_duration(cfg.api.timeout) << "\n"

@@ -1,6 +1,8 @@
 // See tls_context.hpp.
 #include "net/tls_context.hpp"
 
+#include "core/config.hpp"
+
 #include <openssl/ssl.h>
 
 #include <stdexcept>
@@ -19,8 +21,8 @@ boost::asio::ssl::context make_tls_client_context(
   if (extra_ca_file) {
     ctx.load_verify_file(extra_ca_file->string(), ec);
     if (ec)
-      throw std::runtime_error("cannot load CA file " + extra_ca_file->string() + ": " +
-                               ec.message());
+      throw config_error({*extra_ca_file, 0, 0},
+                         "cannot load api.ca_file as PEM certificates: " + ec.message());
   }
   return ctx;
 }

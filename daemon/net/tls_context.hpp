@@ -8,7 +8,7 @@
 
 namespace zefortd {
 
-// Throws std::runtime_error naming the CA file when it cannot be loaded.
+// Throws config_error naming the CA file when it cannot be loaded.
 boost::asio::ssl::context make_tls_client_context(
     const std::optional<std::filesystem::path>& extra_ca_file);
 
