@@ -33,15 +33,18 @@ class posix_io final : public file_io {
   std::error_code read_all(const std::filesystem::path& path, std::string& out) override {
     int fd = -1;
     if (auto ec = open(path, O_RDONLY, 0, fd)) return ec;
-    out.clear();
+    // Read straight into the string (a journal can be large): no bounce buffer, one copy.
     struct stat st {};
-    if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<std::size_t>(st.st_size));
+    std::size_t capacity = 65536;
+    if (::fstat(fd, &st) == 0 && st.st_size > 0) capacity = static_cast<std::size_t>(st.st_size) + 1;
+    out.resize(capacity);
+    std::size_t used = 0;
     std::error_code ec;
-    char buf[65536];
     for (;;) {
-      const ssize_t n = ::read(fd, buf, sizeof buf);
+      if (used == out.size()) out.resize(out.size() * 2);  // the file grew meanwhile
+      const ssize_t n = ::read(fd, out.data() + used, out.size() - used);
       if (n > 0) {
-        out.append(buf, static_cast<std::size_t>(n));
+        used += static_cast<std::size_t>(n);
       } else if (n == 0) {
         break;
       } else if (errno != EINTR) {
@@ -49,6 +52,7 @@ class posix_io final : public file_io {
         break;
       }
     }
+    out.resize(used);
     ::close(fd);
     return ec;
   }
