@@ -152,23 +152,71 @@ TEST_P(Failpoint, KilledThereThenRunToCompletion) {
             << boost::json::serialize(stats) << "\n";
 }
 
-// compaction-*:1 and :2 fall in the middle of the batch with the 16 KiB bound; :3 is the
-// compaction after the batch's end.
-INSTANTIATE_TEST_SUITE_P(
-    Kill, Failpoint,
-    testing::Values(
-        failpoint_case{"after-intent:3", false}, failpoint_case{"after-intent:50", false},
-        failpoint_case{"after-post:3", false}, failpoint_case{"after-post:50", false},
-        failpoint_case{"after-dismiss:3", false}, failpoint_case{"after-dismiss:50", false},
-        failpoint_case{"compaction-tmp", true}, failpoint_case{"compaction-tmp:2", true},
-        failpoint_case{"compaction-tmp:3", true}, failpoint_case{"compaction-rename", true},
-        failpoint_case{"compaction-rename:2", true}, failpoint_case{"compaction-rename:3", true}),
-    [](const testing::TestParamInfo<failpoint_case>& info) {
-      std::string name;
-      for (const char* p = info.param.spec; *p; ++p)
-        name += std::isalnum(static_cast<unsigned char>(*p)) ? *p : '_';
-      return name;
-    });
+// A compaction that would not halve the file is skipped, so with one batch in the journal the
+// only compaction is the one after the batch's end: compaction-*:1 crashes there. A crash in a
+// compaction with work in flight is Kill.CompactionWithOpenWork below.
+INSTANTIATE_TEST_SUITE_P(Kill, Failpoint,
+                         testing::Values(failpoint_case{"after-intent:3", false},
+                                         failpoint_case{"after-intent:50", false},
+                                         failpoint_case{"after-post:3", false},
+                                         failpoint_case{"after-post:50", false},
+                                         failpoint_case{"after-dismiss:3", false},
+                                         failpoint_case{"after-dismiss:50", false},
+                                         failpoint_case{"compaction-tmp", true},
+                                         failpoint_case{"compaction-rename", true}),
+                         [](const testing::TestParamInfo<failpoint_case>& info) {
+                           std::string name;
+                           for (const char* p = info.param.spec; *p; ++p)
+                             name += std::isalnum(static_cast<unsigned char>(*p)) ? *p : '_';
+                           return name;
+                         });
+
+class CompactionWithOpenWork : public testing::TestWithParam<const char*> {};
+
+// A journal with a finished batch's history and an interrupted batch with tasks pending and
+// submissions in doubt: the next start compacts at its first commit, and crashes there.
+TEST_P(CompactionWithOpenWork, KilledInCompactionThenRunToCompletion) {
+  constexpr int history_jobs = 100;  // a batch under the 64 KiB end-of-batch compaction bound
+  temp_dir dir;
+  sandbox sb(dir.path(), slow_tasks);
+  auto config = dir / "zefortd.yaml";
+  const env_map no_compaction{{"ZEFORTD_COMPACT_BYTES", "1073741824"}};
+  const env_map small_bound{{"ZEFORTD_COMPACT_BYTES", "16384"}};
+
+  write_config(config, options_for(sb, dir.path()), numbered_jobs(history_jobs, "history"));
+  auto history = run_batch(config, no_compaction);
+  ASSERT_TRUE(history.exited(0)) << history.describe();
+  const auto history_bytes = fs::file_size(dir / "zefortd.journal");
+
+  write_config(config, options_for(sb, dir.path()), numbered_jobs(batch_size));
+  auto first = run_and_kill_after_lines(config, "submitted, task", 60, no_compaction);
+  ASSERT_EQ(first.signal, SIGKILL) << first.describe();
+  ASSERT_EQ(open_batches(config), 1u);
+
+  env_map crash = small_bound;
+  crash["ZEFORTD_FAILPOINT"] = GetParam();
+  auto killed = run_batch(config, crash);
+  ASSERT_EQ(killed.signal, SIGKILL) << "the failpoint did not fire: " << killed.describe();
+  EXPECT_EQ(count_lines(killed.err, "dismissed"), 0u) << "the crash should come at the start";
+  EXPECT_EQ(open_batches(config), 1u) << "the interrupted batch must survive the crash";
+
+  auto r = run_batch(config, small_bound);
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  sandbox::expect_each_job_once(sb.stats(), history_jobs + batch_size);
+  EXPECT_TRUE(contains(r.out, "200 runs: 200 done")) << r.out;
+  EXPECT_TRUE(contains(r.err, "compacted"));
+  expect_journal_sound(config);
+  EXPECT_LT(fs::file_size(dir / "zefortd.journal"), history_bytes);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kill, CompactionWithOpenWork,
+                         testing::Values("compaction-tmp", "compaction-rename"),
+                         [](const testing::TestParamInfo<const char*>& info) {
+                           std::string name = info.param;
+                           for (auto& ch : name)
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace zefortd::it
