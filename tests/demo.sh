@@ -9,8 +9,16 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash .ci/install-deps
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j2 --target zefortd zefort-sandbox
+# The compiler's output goes to a log, shown only if the build fails.
+mkdir -p build
+build_log=build/demo-build.log
+echo "demo: building zefortd and zefort-sandbox in build/ (minutes the first time; log: $build_log)"
+if ! { cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+  cmake --build build -j2 --target zefortd zefort-sandbox; } >"$build_log" 2>&1; then
+  tail -n 50 "$build_log" >&2
+  echo "demo: the build failed; the whole log is in $build_log" >&2
+  exit 1
+fi
 
 demo=build/demo
 rm -rf "$demo"
