@@ -212,12 +212,14 @@ run_step orchestrator::polled(run_machine& machine, const task& t) {
 asio::awaitable<std::shared_ptr<std::optional<api_result<std::vector<task>>>>>
 orchestrator::status_round() {
   // Rounds start at most once per initial_delay: every poll that falls due meanwhile joins.
-  if (!next_status_round_) {
-    auto round = std::make_shared<list_round>(ioc_.get_executor());
+  // Take the round before spawning: co_spawn may run fetch_status at once, and it clears
+  // next_status_round_ when it starts listing.
+  auto round = next_status_round_;
+  if (!round) {
+    round = std::make_shared<list_round>(ioc_.get_executor());
     next_status_round_ = round;
     asio::co_spawn(ioc_, fetch_status(round), asio::detached);
   }
-  auto round = next_status_round_;
   if (!round->result) {
     auto [ec] = co_await round->done.async_wait(use_tuple);
   }
@@ -226,16 +228,26 @@ orchestrator::status_round() {
 }
 
 asio::awaitable<void> orchestrator::fetch_status(std::shared_ptr<list_round> round) {
-  auto start =
-      std::max(std::chrono::steady_clock::now(), last_status_round_ + cfg_.polling.initial_delay);
-  asio::steady_timer timer(ioc_, start);
-  waits_.insert(&timer);
-  auto [ec] = co_await timer.async_wait(use_tuple);
-  waits_.erase(&timer);
+  // One status listing at a time, and initial_delay between the end of one and the next start:
+  // a list longer than initial_delay must not make listings pile up on the connections.
+  for (;;) {
+    if (auto running = running_status_round_) {
+      auto [ec] = co_await running->done.async_wait(use_tuple);
+      continue;
+    }
+    auto start = last_status_round_ + cfg_.polling.initial_delay;
+    if (std::chrono::steady_clock::now() >= start || stopping_) break;
+    asio::steady_timer timer(ioc_, start);
+    waits_.insert(&timer);
+    auto [ec] = co_await timer.async_wait(use_tuple);
+    waits_.erase(&timer);
+  }
+  running_status_round_ = round;
   if (next_status_round_ == round) next_status_round_.reset();
-  last_status_round_ = std::chrono::steady_clock::now();
   auto l = co_await client_->list();
   if (l && cfg_.polling.dismiss_foreign) dismiss_foreign(*l);
+  running_status_round_.reset();
+  last_status_round_ = std::chrono::steady_clock::now();
   round->result.emplace(std::move(l));
   round->done.cancel();
 }
@@ -261,12 +273,12 @@ asio::awaitable<std::shared_ptr<std::optional<api_result<std::vector<task>>>>>
 orchestrator::fresh_task_list() {
   // A round not yet started serves every lookup that asks before it starts: the submissions in
   // doubt were all sent before the round fetches, so the list it gets can hold them.
-  if (!next_round_) {
-    auto round = std::make_shared<list_round>(ioc_.get_executor());
+  auto round = next_round_;
+  if (!round) {
+    round = std::make_shared<list_round>(ioc_.get_executor());
     next_round_ = round;
     asio::co_spawn(ioc_, fetch_list(round), asio::detached);
   }
-  auto round = next_round_;
   if (!round->result) {
     auto [ec] = co_await round->done.async_wait(use_tuple);
   }

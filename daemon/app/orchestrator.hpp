@@ -97,7 +97,8 @@ class orchestrator {
   service_notifier notifier_;
   std::shared_ptr<list_round> next_round_;         // in-doubt lookups (gate dismissals)
   std::shared_ptr<list_round> next_status_round_;  // polls when more than list_above are open
-  std::chrono::steady_clock::time_point last_status_round_{};
+  std::shared_ptr<list_round> running_status_round_;
+  std::chrono::steady_clock::time_point last_status_round_{};  // when the last one ended
   std::set<std::string> foreign_dismissing_;
   std::mt19937_64 rng_;
 
