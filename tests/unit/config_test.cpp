@@ -120,7 +120,7 @@ TEST_F(ConfigLoad, EveryKeyRead) {
       "    payload: {status: done, n: 3}\n"
       "    dismiss: false\n");
   EXPECT_EQ(cfg.api.base_url.buffer(), "https://sandbox.zefort.com/api/v2/");
-  EXPECT_FALSE(cfg.api.api_key_file);  // commented out: the shipped unit passes LoadCredential=
+  EXPECT_EQ(cfg.api.api_key_file, fs::path("/etc/zefortd/api-key"));
   EXPECT_EQ(cfg.api.ca_file, fs::path("/etc/zefortd/ca.pem"));
   EXPECT_EQ(cfg.api.timeout, 90s);
   EXPECT_EQ(cfg.api.connections, 256u);
