@@ -209,22 +209,28 @@ run_step orchestrator::polled(run_machine& machine, const task& t) {
   return machine.on_polled(t, now_ms());
 }
 
-asio::awaitable<std::shared_ptr<std::optional<api_result<std::vector<task>>>>>
-orchestrator::status_round() {
+asio::awaitable<orchestrator::shared_list> orchestrator::status_round() {
   // Rounds start at most once per initial_delay: every poll that falls due meanwhile joins.
-  // Take the round before spawning: co_spawn may run fetch_status at once, and it clears
-  // next_status_round_ when it starts listing.
-  auto round = next_status_round_;
+  co_return co_await join_round(round_kind::status);
+}
+
+asio::awaitable<orchestrator::shared_list> orchestrator::join_round(round_kind kind) {
+  auto& slot = kind == round_kind::status ? next_status_round_ : next_round_;
+  // Take the round before spawning: co_spawn may run the fetch at once, and the fetch clears
+  // the slot when it starts listing.
+  auto round = slot;
   if (!round) {
     round = std::make_shared<list_round>(ioc_.get_executor());
-    next_status_round_ = round;
-    asio::co_spawn(ioc_, fetch_status(round), asio::detached);
+    slot = round;
+    if (kind == round_kind::status)
+      asio::co_spawn(ioc_, fetch_status(round), asio::detached);
+    else
+      asio::co_spawn(ioc_, fetch_list(round), asio::detached);
   }
   if (!round->result) {
     auto [ec] = co_await round->done.async_wait(use_tuple);
   }
-  auto out = std::make_shared<std::optional<api_result<std::vector<task>>>>(round->result);
-  co_return out;
+  co_return std::make_shared<std::optional<api_result<std::vector<task>>>>(round->result);
 }
 
 asio::awaitable<void> orchestrator::fetch_status(std::shared_ptr<list_round> round) {
@@ -269,21 +275,10 @@ void orchestrator::dismiss_foreign(const std::vector<task>& tasks) {
   }
 }
 
-asio::awaitable<std::shared_ptr<std::optional<api_result<std::vector<task>>>>>
-orchestrator::fresh_task_list() {
+asio::awaitable<orchestrator::shared_list> orchestrator::fresh_task_list() {
   // A round not yet started serves every lookup that asks before it starts: the submissions in
   // doubt were all sent before the round fetches, so the list it gets can hold them.
-  auto round = next_round_;
-  if (!round) {
-    round = std::make_shared<list_round>(ioc_.get_executor());
-    next_round_ = round;
-    asio::co_spawn(ioc_, fetch_list(round), asio::detached);
-  }
-  if (!round->result) {
-    auto [ec] = co_await round->done.async_wait(use_tuple);
-  }
-  auto out = std::make_shared<std::optional<api_result<std::vector<task>>>>(round->result);
-  co_return out;
+  co_return co_await join_round(round_kind::lookup);
 }
 
 asio::awaitable<void> orchestrator::fetch_list(std::shared_ptr<list_round> round) {

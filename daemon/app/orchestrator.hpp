@@ -66,8 +66,12 @@ class orchestrator {
   void start_run(run_machine machine, bool resumed);
   asio::awaitable<void> drive(run_machine machine, bool resumed);
   asio::awaitable<run_step> perform(run_machine& machine, const run_action& action);
-  asio::awaitable<std::shared_ptr<std::optional<api_result<std::vector<task>>>>> fresh_task_list();
-  asio::awaitable<std::shared_ptr<std::optional<api_result<std::vector<task>>>>> status_round();
+  // A task list shared by every coroutine that joined the round that fetched it.
+  using shared_list = std::shared_ptr<std::optional<api_result<std::vector<task>>>>;
+  enum class round_kind { lookup, status };
+  asio::awaitable<shared_list> join_round(round_kind kind);
+  asio::awaitable<shared_list> fresh_task_list();
+  asio::awaitable<shared_list> status_round();
   asio::awaitable<void> fetch_status(std::shared_ptr<list_round> round);
   run_step polled(run_machine& machine, const task& t);
   void dismiss_foreign(const std::vector<task>& tasks);
