@@ -344,7 +344,8 @@ void orchestrator::on_run_finished(const run_machine& machine, bool resumed) {
       log_error("job ", r.job, ": ", to_string(r.outcome), r.detail.empty() ? "" : ": ", r.detail);
   }
   reports_.push_back(std::move(r));
-  if (serving_) notifier_.status(status_line());
+  // This run's coroutine still counts in active_ until it returns.
+  if (serving_) notifier_.status(status_line(active_ - 1));
 }
 
 void orchestrator::watch_signals() {
@@ -461,7 +462,7 @@ asio::awaitable<void> orchestrator::begin_serve() {
     }
   if (resumed) log_notice("resuming ", resumed, " open runs from the journal");
   start_new_revisions();
-  notifier_.ready(status_line());
+  notifier_.ready(status_line(active_));
   co_return;
 }
 
@@ -483,8 +484,8 @@ void orchestrator::start_new_revisions() {
   }
 }
 
-std::string orchestrator::status_line() const {
-  return std::to_string(cfg_.jobs.size()) + " jobs, " + std::to_string(active_) + " open runs";
+std::string orchestrator::status_line(std::size_t open_runs) const {
+  return std::to_string(cfg_.jobs.size()) + " jobs, " + std::to_string(open_runs) + " open runs";
 }
 
 void orchestrator::watch_reload() {
@@ -513,7 +514,7 @@ void orchestrator::reload() {
     // Open tasks go on under the configuration that was good.
     log_error("reload failed, keeping the running configuration: ", e.what());
   }
-  notifier_.ready(status_line());
+  notifier_.ready(status_line(active_));
 }
 
 asio::awaitable<void> orchestrator::feed_watchdog(std::chrono::microseconds period) {

@@ -82,7 +82,7 @@ class orchestrator {
   void watch_reload();
   void reload();
   void start_new_revisions();
-  std::string status_line() const;
+  std::string status_line(std::size_t open_runs) const;
   asio::awaitable<void> feed_watchdog(std::chrono::microseconds period);
   void stop(bool interrupted);
   unix_ms now_ms() const;
