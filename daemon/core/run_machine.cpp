@@ -12,14 +12,22 @@ backoff_policy policy_of(const polling_config& p) {
 
 const char* to_string(run_outcome o) {
   switch (o) {
-    case run_outcome::none: return "running";
-    case run_outcome::dismissed: return "done";
-    case run_outcome::finished: return "done (not dismissed)";
-    case run_outcome::backend_failed: return "failed";
-    case run_outcome::rejected: return "rejected";
-    case run_outcome::lost: return "lost";
-    case run_outcome::gave_up: return "gave up";
-    case run_outcome::stalled: return "stalled";
+    case run_outcome::none:
+      return "running";
+    case run_outcome::dismissed:
+      return "done";
+    case run_outcome::finished:
+      return "done (not dismissed)";
+    case run_outcome::backend_failed:
+      return "failed";
+    case run_outcome::rejected:
+      return "rejected";
+    case run_outcome::lost:
+      return "lost";
+    case run_outcome::gave_up:
+      return "gave up";
+    case run_outcome::stalled:
+      return "stalled";
   }
   return "?";
 }
@@ -50,8 +58,10 @@ run_step run_machine::start(unix_ms now) {
   }
   switch (state_.phase) {
     // An intent without a task id: the POST may or may not have reached the server.
-    case run_phase::intended: return {{}, {action_kind::lookup}};
-    case run_phase::submitted: return {{}, {action_kind::poll}};
+    case run_phase::intended:
+      return {{}, {action_kind::lookup}};
+    case run_phase::submitted:
+      return {{}, {action_kind::poll}};
     case run_phase::finished:
       if (state_.intent.dismiss) return {{}, {action_kind::dismiss}};
       return finish(state_.backend_failed() ? run_outcome::backend_failed : run_outcome::finished);
@@ -60,8 +70,9 @@ run_step run_machine::start(unix_ms now) {
     case run_phase::failed:
       // A 404 to the POST (a wrong endpoint) is a rejection; only a task we had can be lost.
       return finish(state_.http_status == 404 && !state_.task.empty() ? run_outcome::lost
-                                                                       : run_outcome::rejected);
-    case run_phase::gave_up: return finish(run_outcome::gave_up);
+                                                                      : run_outcome::rejected);
+    case run_phase::gave_up:
+      return finish(run_outcome::gave_up);
   }
   return finish(run_outcome::stalled);
 }
@@ -115,9 +126,7 @@ run_step run_machine::on_lookup(const task* found, unix_ms now) {
   // give_up_after (nothing was created, so stopping is safe); otherwise a POST that always
   // fails in doubt would loop submit, lookup, resubmit without a pause or an end.
   if (past_give_up(now)) {
-    state_.phase = run_phase::gave_up;
-    state_.ended_at = now;
-    return finish(run_outcome::gave_up, {gave_up_record{state_.intent.run, now}});
+    return give_up(now);
   }
   ++state_.resubmits;
   pending_ = action_kind::submit;
@@ -136,14 +145,13 @@ run_step run_machine::on_polled(const task& t, unix_ms now) {
   switch (t.state()) {
     case backend_state::running:
       if (past_give_up(now)) {
-        state_.phase = run_phase::gave_up;
-        state_.ended_at = now;
-        return finish(run_outcome::gave_up, {gave_up_record{state_.intent.run, now}});
+        return give_up(now);
       }
       pending_ = action_kind::poll;
       return {{}, {action_kind::wait, backoff_.next()}};
     case backend_state::done:
-    case backend_state::failed: break;
+    case backend_state::failed:
+      break;
   }
   state_.phase = run_phase::finished;
   state_.backend_status = t.backend_status;
@@ -192,16 +200,16 @@ run_step run_machine::on_dismiss_failed(const api_failure& f, unix_ms now) {
   return retry_later(action_kind::dismiss, f, now);
 }
 
-run_step run_machine::on_timer(unix_ms) { return {{}, {pending_}}; }
+run_step run_machine::on_timer(unix_ms) {
+  return {{}, {pending_}};
+}
 
 run_step run_machine::retry_later(action_kind what, const api_failure& f, unix_ms now) {
   ++attempts_;
   last_error_ = f.message;
   // Retrying forever would hang an unattended batch: the same bound as a pending task.
   if (past_give_up(now)) {
-    state_.phase = run_phase::gave_up;
-    state_.ended_at = now;
-    return finish(run_outcome::gave_up, {gave_up_record{state_.intent.run, now}});
+    return give_up(now);
   }
   pending_ = what;
   auto delay = backoff_.next();
@@ -212,6 +220,12 @@ run_step run_machine::retry_later(action_kind what, const api_failure& f, unix_m
 run_step run_machine::finish(run_outcome o, std::vector<journal_record> records) {
   outcome_ = o;
   return {std::move(records), {action_kind::finish}};
+}
+
+run_step run_machine::give_up(unix_ms now) {
+  state_.phase = run_phase::gave_up;
+  state_.ended_at = now;
+  return finish(run_outcome::gave_up, {gave_up_record{state_.intent.run, now}});
 }
 
 bool run_machine::past_give_up(unix_ms now) const {

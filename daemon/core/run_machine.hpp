@@ -4,16 +4,16 @@
 // which is what makes every step write-ahead.
 #pragma once
 
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "core/backoff.hpp"
 #include "core/config.hpp"
 #include "core/journal_state.hpp"
 #include "core/retry.hpp"
 #include "core/task.hpp"
-
-#include <chrono>
-#include <optional>
-#include <string>
-#include <vector>
 
 namespace zefortd {
 
@@ -84,6 +84,7 @@ class run_machine {
   run_machine(run_state, bool journaled, const polling_config&, std::uint64_t seed);
   run_step retry_later(action_kind what, const api_failure&, unix_ms now);
   run_step finish(run_outcome, std::vector<journal_record> records = {});
+  run_step give_up(unix_ms now);  // reported, not dismissed: gave_up record, outcome gave_up
   bool past_give_up(unix_ms now) const;
 
   run_state state_;
