@@ -85,7 +85,7 @@ int cmd_run(const command_line& cl, const config& cfg) {
   orchestrator o(cfg, api_key_or_throw(cfg), open_journal(cfg));
   auto reports = o.run_batch(names);
   print_summary(std::cout, reports);
-  int status = exit_status_of(reports, o.interrupted());
+  const int status = o.exit_status();
   if (status == exit_code::interrupted)
     log_notice("interrupted; run the same command again to resume (nothing is submitted twice)");
   return status;

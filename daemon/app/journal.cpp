@@ -49,25 +49,30 @@ journal::journal(asio::any_io_executor executor, journal_file file)
     : executor_(std::move(executor)),
       file_(std::move(file)),
       path_(file_.path()),
-      state_(replay(path_, file_.frames())),
+      replayed_(replay(path_, file_.frames())),
       compact_above_(min_compact_bytes()) {
   file_.take_frames();  // replayed: the state holds what matters
 }
 
-asio::awaitable<void> journal::commit(std::vector<journal_record> records) {
-  if (records.empty()) co_return;
-  std::uint64_t last = 0;
-  for (const auto& r : records) {
-    if (auto problem = state_.apply(r)) throw std::logic_error("journal commit: " + *problem);
-    last = file_.append(encode_record(r));
-  }
+std::uint64_t journal::append(const std::vector<journal_record>& records) {
+  std::uint64_t last = file_.last_seq();
+  for (const auto& r : records) last = file_.append(encode_record(r));
+  return last;
+}
+
+asio::awaitable<void> journal::sync_to(std::uint64_t seq) {
   // Let every coroutine that is ready in this turn append too; the first to resume syncs all.
   co_await asio::post(executor_, asio::use_awaitable);
-  if (file_.durable_seq() < last) {
+  if (file_.durable_seq() < seq) {
     file_.sync();
     ++syncs_;
-    maybe_compact();
   }
+}
+
+asio::awaitable<void> journal::commit(std::vector<journal_record> records) {
+  if (records.empty()) co_return;
+  const auto last = append(records);
+  co_await sync_to(last);
 }
 
 void journal::flush() {
@@ -77,18 +82,18 @@ void journal::flush() {
   }
 }
 
-void journal::maybe_compact() {
-  if (file_.size_bytes() >= compact_above_) compact();
+void journal::maybe_compact(const journal_state& live) {
+  if (file_.size_bytes() >= compact_above_) compact(live);
 }
 
-void journal::compact_if_larger_than(std::uint64_t bytes) {
-  if (file_.size_bytes() > bytes) compact();
+void journal::compact_if_larger_than(std::uint64_t bytes, const journal_state& live) {
+  if (file_.size_bytes() > bytes) compact(live);
 }
 
-void journal::compact() {
+void journal::compact(const journal_state& state) {
   flush();
   std::vector<std::string> live;
-  for (const auto& r : state_.live_records(recent_runs_kept)) live.push_back(encode_record(r));
+  for (const auto& r : state.live_records(recent_runs_kept)) live.push_back(encode_record(r));
   auto before = file_.size_bytes();
   std::uint64_t image = journal_header_size;
   for (const auto& p : live) image += journal_frame_header_size + p.size();

@@ -6,7 +6,7 @@
 #include <ostream>
 #include <vector>
 
-#include "app/orchestrator.hpp"
+#include "core/run_report.hpp"
 #include "core/journal_state.hpp"
 #include "storage/journal_file.hpp"
 

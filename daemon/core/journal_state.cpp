@@ -208,4 +208,57 @@ std::vector<journal_record> journal_state::live_records(std::size_t keep_recent)
   return out;
 }
 
+namespace {
+
+// Still in the API's task list after its run ends: gave up, or finished and not dismissed.
+bool still_listed(const run_state& s) {
+  return !s.task.empty() &&
+         (s.phase == run_phase::gave_up || (s.phase == run_phase::finished && !s.intent.dismiss));
+}
+
+}  // namespace
+
+void journal_state::prune(std::size_t keep_recent) {
+  std::set<std::string> open_batch_ids;
+  for (auto it = batches_.begin(); it != batches_.end();) {
+    if (it->second.ended) {
+      it = batches_.erase(it);
+    } else {
+      open_batch_ids.insert(it->first);
+      ++it;
+    }
+  }
+  std::vector<const run_state*> closed;
+  for (const auto& [id, s] : runs_)
+    if (!s.open() && !open_batch_ids.count(s.intent.batch)) closed.push_back(&s);
+  if (closed.size() <= keep_recent) return;
+  std::sort(closed.begin(), closed.end(),
+            [](const run_state* a, const run_state* b) { return a->ended_at > b->ended_at; });
+  std::vector<std::string> gone;
+  for (std::size_t i = keep_recent; i < closed.size(); ++i) gone.push_back(closed[i]->intent.run);
+  for (const auto& id : gone) {
+    auto it = runs_.find(id);
+    const run_state& s = it->second;
+    if (still_listed(s))
+      lingering_.insert(s.task);
+    else if (!s.task.empty())
+      tasks_.erase(s.task);
+    runs_.erase(it);
+  }
+}
+
+void journal_state::keep_lingering(const std::unordered_set<std::string>& listed) {
+  for (auto it = lingering_.begin(); it != lingering_.end();) {
+    if (listed.count(*it)) {
+      ++it;
+      continue;
+    }
+    // A run still kept may own it: then it stays known through the run.
+    bool owned = false;
+    for (const auto& [id, s] : runs_) owned = owned || s.task == *it;
+    if (!owned) tasks_.erase(*it);
+    it = lingering_.erase(it);
+  }
+}
+
 }  // namespace zefortd

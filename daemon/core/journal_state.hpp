@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/journal_records.hpp"
@@ -65,6 +66,14 @@ class journal_state {
   bool revision_seen(const std::string& job, const std::string& revision) const;
   bool task_known(const std::string& task) const { return tasks_.count(task) != 0; }
   bool job_has_open_run(const std::string& job) const;
+
+  // Forgets closed runs beyond the `keep_recent` most recent (outside open batches) and ended
+  // batches: what memory holds follows the open work, as the compacted file does. A forgotten
+  // run's task id stays known while the API may still list it (gave up, not dismissed).
+  void prune(std::size_t keep_recent);
+  bool has_lingering() const { return !lingering_.empty(); }
+  // After a complete read of the task list: lingering ids it did not hold are gone for good.
+  void keep_lingering(const std::unordered_set<std::string>& listed);
 
   // Records that rebuild this state, for compaction: open runs and batches in full, the
   // revisions already run, and the `keep_recent` most recent closed runs (for `status`).

@@ -28,4 +28,12 @@ std::chrono::nanoseconds rate_limiter::reserve(std::chrono::steady_clock::time_p
                   std::chrono::duration_cast<std::chrono::nanoseconds>(earliest - now));
 }
 
+std::chrono::nanoseconds rate_limiter::available_in(
+    std::chrono::steady_clock::time_point now) const {
+  if (unlimited()) return std::chrono::nanoseconds::zero();
+  const auto earliest = std::max(full_at_, now) - tolerance_;
+  return std::max(std::chrono::nanoseconds::zero(),
+                  std::chrono::duration_cast<std::chrono::nanoseconds>(earliest - now));
+}
+
 }  // namespace zefortd

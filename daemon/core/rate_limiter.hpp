@@ -16,6 +16,8 @@ class rate_limiter {
   // bucket waits about k / per_second. A reservation cannot be given back.
   std::chrono::nanoseconds reserve(std::chrono::steady_clock::time_point now);
 
+  // How long until reserve() would return zero, without taking a token.
+  std::chrono::nanoseconds available_in(std::chrono::steady_clock::time_point now) const;
   bool unlimited() const { return interval_ == std::chrono::nanoseconds::zero(); }
 
  private:

@@ -1,6 +1,8 @@
 // The run state machine; see run_machine.hpp.
 #include "core/run_machine.hpp"
 
+#include <algorithm>
+
 namespace zefortd {
 namespace {
 
@@ -51,11 +53,14 @@ run_machine run_machine::resume(run_state state, const polling_config& polling,
   return run_machine(std::move(state), true, polling, seed);
 }
 
-run_step run_machine::start(unix_ms now) {
+run_step run_machine::start(instant now) {
   if (!journaled_) {
     journaled_ = true;
+    give_up_from(now.wall, now);
     return {{state_.intent}, {action_kind::submit}};
   }
+  // Resumed: the time already spent counts (read from the journal's wall times, once).
+  give_up_from(state_.submitted_at ? state_.submitted_at : state_.intent.at, now);
   switch (state_.phase) {
     // An intent without a task id: the POST may or may not have reached the server.
     case run_phase::intended:
@@ -77,25 +82,26 @@ run_step run_machine::start(unix_ms now) {
   return finish(run_outcome::stalled);
 }
 
-run_step run_machine::on_submitted(const task& t, unix_ms now) {
+run_step run_machine::on_submitted(const task& t, instant now) {
   state_.phase = run_phase::submitted;
   state_.task = t.id;
-  state_.submitted_at = now;
+  state_.submitted_at = now.wall;
+  give_up_from(now.wall, now);
   backoff_.reset();
   pending_ = action_kind::poll;
-  return {{submitted_record{state_.intent.run, t.id, false, now}},
+  return {{submitted_record{state_.intent.run, t.id, false, now.wall}},
           {action_kind::wait, backoff_.next()}};
 }
 
-run_step run_machine::on_submit_failed(const api_failure& f, unix_ms now) {
+run_step run_machine::on_submit_failed(const api_failure& f, instant now) {
   if (f.verdict == retry_verdict::permanent) {
     state_.phase = run_phase::failed;
     state_.http_status = f.status;
     state_.failure = f.message;
-    state_.ended_at = now;
+    state_.ended_at = now.wall;
     last_error_ = f.message;
     return finish(run_outcome::rejected,
-                  {failed_record{state_.intent.run, f.status, f.message, now}});
+                  {failed_record{state_.intent.run, f.status, f.message, now.wall}});
   }
   // A 500/502/504 or a broken connection after sending: the task may exist. Never resend blind,
   // and look at once: the body is only recognisable in the list while the task is pending.
@@ -107,16 +113,17 @@ run_step run_machine::on_submit_failed(const api_failure& f, unix_ms now) {
   return retry_later(action_kind::submit, f, now);
 }
 
-run_step run_machine::on_lookup(const task* found, unix_ms now) {
+run_step run_machine::on_lookup(const task* found, instant now) {
   if (found) {
     state_.phase = run_phase::submitted;
     state_.task = found->id;
     state_.adopted = true;
-    state_.submitted_at = now;
+    state_.submitted_at = now.wall;
+    give_up_from(now.wall, now);
     backoff_.reset();
-    return {{submitted_record{state_.intent.run, found->id, true, now}}, {action_kind::poll}};
+    return {{submitted_record{state_.intent.run, found->id, true, now.wall}}, {action_kind::poll}};
   }
-  const resubmit_record resubmit{state_.intent.run, "in doubt and not in the task list", now};
+  const resubmit_record resubmit{state_.intent.run, "in doubt and not in the task list", now.wall};
   // Resumed after a crash: nothing has failed yet, send at once.
   if (attempts_ == 0) {
     ++state_.resubmits;
@@ -133,7 +140,7 @@ run_step run_machine::on_lookup(const task* found, unix_ms now) {
   return {{resubmit}, {action_kind::wait, backoff_.next()}};
 }
 
-run_step run_machine::on_lookup_failed(const api_failure& f, unix_ms now) {
+run_step run_machine::on_lookup_failed(const api_failure& f, instant now) {
   if (f.verdict == retry_verdict::permanent) {
     last_error_ = f.message;
     return finish(run_outcome::stalled);
@@ -141,7 +148,7 @@ run_step run_machine::on_lookup_failed(const api_failure& f, unix_ms now) {
   return retry_later(action_kind::lookup, f, now);
 }
 
-run_step run_machine::on_polled(const task& t, unix_ms now) {
+run_step run_machine::on_polled(const task& t, instant now) {
   switch (t.state()) {
     case backend_state::running:
       if (past_give_up(now)) {
@@ -157,9 +164,9 @@ run_step run_machine::on_polled(const task& t, unix_ms now) {
   state_.backend_status = t.backend_status;
   state_.backend_info = t.backend_status_info;
   state_.contracts = t.contracts_touched();
-  state_.ended_at = now;
+  state_.ended_at = now.wall;
   std::vector<journal_record> records{finished_record{
-      state_.intent.run, t.backend_status, t.backend_status_info, state_.contracts, now}};
+      state_.intent.run, t.backend_status, t.backend_status_info, state_.contracts, now.wall}};
   if (state_.intent.dismiss) {
     backoff_.reset();
     return {std::move(records), {action_kind::dismiss}};
@@ -168,29 +175,29 @@ run_step run_machine::on_polled(const task& t, unix_ms now) {
                 std::move(records));
 }
 
-run_step run_machine::on_poll_failed(const api_failure& f, unix_ms now) {
+run_step run_machine::on_poll_failed(const api_failure& f, instant now) {
   if (f.verdict == retry_verdict::permanent) {
     last_error_ = f.message;
     if (f.status == 404) {
       state_.phase = run_phase::failed;
       state_.http_status = 404;
       state_.failure = "task " + state_.task + " no longer exists";
-      state_.ended_at = now;
+      state_.ended_at = now.wall;
       return finish(run_outcome::lost,
-                    {failed_record{state_.intent.run, 404, state_.failure, now}});
+                    {failed_record{state_.intent.run, 404, state_.failure, now.wall}});
     }
     return finish(run_outcome::stalled);
   }
   return retry_later(action_kind::poll, f, now);
 }
 
-run_step run_machine::on_dismissed(unix_ms now) {
+run_step run_machine::on_dismissed(instant now) {
   state_.phase = run_phase::dismissed;
   return finish(state_.backend_failed() ? run_outcome::backend_failed : run_outcome::dismissed,
-                {dismissed_record{state_.intent.run, now}});
+                {dismissed_record{state_.intent.run, now.wall}});
 }
 
-run_step run_machine::on_dismiss_failed(const api_failure& f, unix_ms now) {
+run_step run_machine::on_dismiss_failed(const api_failure& f, instant now) {
   if (f.verdict == retry_verdict::permanent) {
     // Gone from the API: nothing is left to dismiss, which is what dismissing wanted.
     if (f.status == 404) return on_dismissed(now);
@@ -200,11 +207,11 @@ run_step run_machine::on_dismiss_failed(const api_failure& f, unix_ms now) {
   return retry_later(action_kind::dismiss, f, now);
 }
 
-run_step run_machine::on_timer(unix_ms) {
+run_step run_machine::on_timer(instant) {
   return {{}, {pending_}};
 }
 
-run_step run_machine::retry_later(action_kind what, const api_failure& f, unix_ms now) {
+run_step run_machine::retry_later(action_kind what, const api_failure& f, instant now) {
   ++attempts_;
   last_error_ = f.message;
   // Retrying forever would hang an unattended batch: the same bound as a pending task.
@@ -222,15 +229,20 @@ run_step run_machine::finish(run_outcome o, std::vector<journal_record> records)
   return {std::move(records), {action_kind::finish}};
 }
 
-run_step run_machine::give_up(unix_ms now) {
+run_step run_machine::give_up(instant now) {
   state_.phase = run_phase::gave_up;
-  state_.ended_at = now;
-  return finish(run_outcome::gave_up, {gave_up_record{state_.intent.run, now}});
+  state_.ended_at = now.wall;
+  return finish(run_outcome::gave_up, {gave_up_record{state_.intent.run, now.wall}});
 }
 
-bool run_machine::past_give_up(unix_ms now) const {
-  unix_ms since = state_.submitted_at ? state_.submitted_at : state_.intent.at;
-  return now - since > polling_.give_up_after.count();
+bool run_machine::past_give_up(instant now) const {
+  return now.steady > give_up_at_;
+}
+
+void run_machine::give_up_from(unix_ms since, instant now) {
+  const steady_ms spent = std::max<steady_ms>(0, now.wall - since);
+  give_up_at_ =
+      now.steady + polling_.give_up_after.count() - std::min(spent, polling_.give_up_after.count());
 }
 
 }  // namespace zefortd

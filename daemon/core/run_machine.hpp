@@ -1,6 +1,6 @@
 // The life of one run (one submission of one job) as a socket-free state machine: it takes an
 // event (a server answer, a failure, a timer) and returns the records to make durable and the
-// next action. The orchestrator journals the records (fsync) *before* performing the action,
+// next action. The engine journals the records (fsync) *before* performing the action,
 // which is what makes every step write-ahead.
 #pragma once
 
@@ -9,21 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "core/api_answer.hpp"
 #include "core/backoff.hpp"
 #include "core/config.hpp"
+#include "core/instant.hpp"
 #include "core/journal_state.hpp"
 #include "core/retry.hpp"
 #include "core/task.hpp"
 
 namespace zefortd {
-
-// A request that did not give the answer we wanted, classified.
-struct api_failure {
-  retry_verdict verdict = retry_verdict::retry;
-  unsigned status = 0;  // HTTP status, 0 for a network failure
-  std::optional<std::chrono::milliseconds> retry_after;
-  std::string message;
-};
 
 enum class action_kind {
   submit,   // POST the intent's body
@@ -64,16 +58,18 @@ class run_machine {
   // A run replayed from the journal: start() resumes where it stopped.
   static run_machine resume(run_state state, const polling_config&, std::uint64_t seed);
 
-  run_step start(unix_ms now);
-  run_step on_submitted(const task&, unix_ms now);
-  run_step on_submit_failed(const api_failure&, unix_ms now);
-  run_step on_lookup(const task* found, unix_ms now);  // nullptr: not in the task list
-  run_step on_lookup_failed(const api_failure&, unix_ms now);
-  run_step on_polled(const task&, unix_ms now);
-  run_step on_poll_failed(const api_failure&, unix_ms now);
-  run_step on_dismissed(unix_ms now);
-  run_step on_dismiss_failed(const api_failure&, unix_ms now);
-  run_step on_timer(unix_ms now);  // the wait is over: perform the action that waited
+  run_step start(instant now);
+  run_step on_submitted(const task&, instant now);
+  run_step on_submit_failed(const api_failure&, instant now);
+  run_step on_lookup(const task* found, instant now);  // nullptr: not in the task list
+  run_step on_lookup_failed(const api_failure&, instant now);
+  run_step on_polled(const task&, instant now);
+  run_step on_poll_failed(const api_failure&, instant now);
+  run_step on_dismissed(instant now);
+  run_step on_dismiss_failed(const api_failure&, instant now);
+  run_step on_timer(instant now);  // the wait is over: perform the action that waited
+  // A run ended by stop(): no record, outcome none (it resumes on the next start).
+  void interrupt() { outcome_ = run_outcome::none; }
 
   const run_state& state() const { return state_; }
   run_outcome outcome() const { return outcome_; }
@@ -82,10 +78,11 @@ class run_machine {
 
  private:
   run_machine(run_state, bool journaled, const polling_config&, std::uint64_t seed);
-  run_step retry_later(action_kind what, const api_failure&, unix_ms now);
+  run_step retry_later(action_kind what, const api_failure&, instant now);
   run_step finish(run_outcome, std::vector<journal_record> records = {});
-  run_step give_up(unix_ms now);  // reported, not dismissed: gave_up record, outcome gave_up
-  bool past_give_up(unix_ms now) const;
+  run_step give_up(instant now);  // reported, not dismissed: gave_up record, outcome gave_up
+  bool past_give_up(instant now) const;
+  void give_up_from(unix_ms since, instant now);
 
   run_state state_;
   bool journaled_;
@@ -94,7 +91,8 @@ class run_machine {
   action_kind pending_ = action_kind::submit;  // what on_timer() performs
   run_outcome outcome_ = run_outcome::none;
   std::string last_error_;
-  unsigned attempts_ = 0;  // requests that failed and were retried
+  unsigned attempts_ = 0;                // requests that failed and were retried
+  steady_ms give_up_at_ = steady_never;  // on the steady clock: NTP steps do not move it
 };
 
 }  // namespace zefortd

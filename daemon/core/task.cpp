@@ -74,6 +74,10 @@ boost::system::result<task_page> parse_task_list(const boost::json::value& v) {
       if (!next->is_string()) return make_error_code(errc::bad_response);
       if (!next->get_string().empty()) page.next = std::string(next->get_string());
     }
+    if (const auto* count = o->if_contains("count"); count && count->is_uint64())
+      page.count = count->get_uint64();
+    else if (count && count->is_int64() && count->get_int64() >= 0)
+      page.count = static_cast<std::uint64_t>(count->get_int64());
   }
   page.tasks.reserve(entries->size());
   for (const auto& entry : *entries) {

@@ -5,6 +5,7 @@
 #include <boost/json/value.hpp>
 #include <boost/system/result.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,8 +42,9 @@ boost::system::result<task> parse_task(const boost::json::value& v);
 
 struct task_page {
   std::vector<task> tasks;
-  std::optional<std::string> next;  // the next page's URL, as the server wrote it
-  std::size_t skipped = 0;          // entries dropped for having no id (worth a log line)
+  std::optional<std::string> next;     // the next page's URL, as the server wrote it
+  std::optional<std::uint64_t> count;  // the whole list's length, when the page says
+  std::size_t skipped = 0;             // entries dropped for having no id (worth a log line)
 };
 
 // Either a JSON array of tasks, or a page {count, next, previous, results}. The shape must be

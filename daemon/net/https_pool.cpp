@@ -10,6 +10,7 @@
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -61,8 +62,7 @@ https_pool::https_pool(asio::any_io_executor executor, ssl::context& tls, pool_o
     : executor_(executor),
       tls_(tls),
       options_(std::move(options)),
-      slots_(executor, options_.max_connections ? options_.max_connections : 1),
-      limiter_(options_.rate_limit, options_.max_connections ? options_.max_connections : 1) {
+      slots_(executor, options_.max_connections ? options_.max_connections : 1) {
   // RFC 9110 §7.2: the port is part of Host unless it is the scheme's default.
   bool v6 = options_.host.find(':') != std::string::npos;
   host_header_ = v6 ? "[" + options_.host + "]" : options_.host;
@@ -75,6 +75,7 @@ void https_pool::shutdown() {
   shut_down_ = true;
   beast::error_code ec;
   for (auto* c : busy_) beast::get_lowest_layer(c->stream).socket().close(ec);
+  for (auto* r : resolving_) r->cancel();
   idle_.clear();
   slots_.cancel_waiters();
 }
@@ -91,10 +92,6 @@ std::unique_ptr<https_pool::connection> https_pool::take_idle() {
 }
 
 asio::awaitable<exchange_result> https_pool::send(http_request request) {
-  if (auto wait = limiter_.reserve(clock::now()); wait.count() > 0) {
-    asio::steady_timer timer(executor_, wait);
-    co_await timer.async_wait(use_tuple);
-  }
   co_await slots_.acquire();
   semaphore_permit permit(slots_);
   if (shut_down_)
@@ -113,9 +110,17 @@ asio::awaitable<exchange_result> https_pool::send(http_request request) {
       ++stats_.reused;
     } else {
       auto attempt_result = co_await connect(deadline);
-      if (attempt_result.ec)
-        co_return exchange_result{attempt_result.ec, attempt_result.stage, {}, false};
+      if (attempt_result.ec) {
+        exchange_result failed{attempt_result.ec, attempt_result.stage, {}, false};
+        failed.certificate_rejected = attempt_result.certificate_rejected;
+        failed.tls_detail = std::move(attempt_result.tls_detail);
+        co_return failed;
+      }
       conn = std::move(attempt_result.conn);
+      // Shut down while connecting: nothing may leave after shutdown().
+      if (shut_down_)
+        co_return exchange_result{
+            asio::error::operation_aborted, exchange_stage::connect, {}, false};
     }
     bool got_bytes = false;
     busy_.insert(conn.get());
@@ -139,7 +144,7 @@ asio::awaitable<exchange_result> https_pool::send(http_request request) {
 asio::awaitable<https_pool::connect_result> https_pool::connect(clock::time_point deadline) {
   auto stage = exchange_stage::resolve;
   auto failed = [&stage](boost::system::error_code ec) {
-    return connect_result{ec, stage, nullptr};
+    return connect_result{ec, stage, nullptr, false, {}};
   };
   ++stats_.connects;
   asio::ip::tcp::resolver resolver(executor_);
@@ -148,7 +153,9 @@ asio::awaitable<https_pool::connect_result> https_pool::connect(clock::time_poin
   guard.async_wait([&resolver](boost::system::error_code ec) {
     if (!ec) resolver.cancel();
   });
+  resolving_.insert(&resolver);
   auto [rec, endpoints] = co_await resolver.async_resolve(options_.host, options_.port, use_tuple);
+  resolving_.erase(&resolver);
   guard.cancel();
   if (rec) {
     if (rec == asio::error::operation_aborted) rec = beast::error::timeout;
@@ -158,6 +165,13 @@ asio::awaitable<https_pool::connect_result> https_pool::connect(clock::time_poin
 
   auto conn = std::make_unique<connection>(executor_, tls_);
   auto& tcp = beast::get_lowest_layer(conn->stream);
+  // shutdown() closes a connect or handshake in progress too.
+  struct busy_while_connecting {
+    std::set<connection*>& busy;
+    connection* c;
+    ~busy_while_connecting() { busy.erase(c); }
+  } guard_busy{busy_, conn.get()};
+  busy_.insert(conn.get());
   tcp.expires_at(deadline);
   auto [cec, ep] = co_await tcp.async_connect(endpoints, use_tuple);
   if (cec) co_return failed(cec);
@@ -174,8 +188,22 @@ asio::awaitable<https_pool::connect_result> https_pool::connect(clock::time_poin
   stage = exchange_stage::handshake;
   tcp.expires_at(deadline);
   auto [hec] = co_await conn->stream.async_handshake(ssl::stream_base::client, use_tuple);
-  if (hec) co_return failed(hec);
-  co_return connect_result{{}, exchange_stage::done, std::move(conn)};
+  if (hec) {
+    // Which check refused the certificate (name, expiry, issuer) is in the verify result; an
+    // EOF or a reset during the handshake is a network failure like any other.
+    auto result = failed(hec);
+    const long verify = SSL_get_verify_result(conn->stream.native_handle());
+    if (verify != X509_V_OK) {
+      result.certificate_rejected = true;
+      result.tls_detail =
+          std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify);
+    } else if (hec.category() == asio::error::get_ssl_category() &&
+               ERR_GET_REASON(hec.value()) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+      result.certificate_rejected = true;
+    }
+    co_return result;
+  }
+  co_return connect_result{{}, exchange_stage::done, std::move(conn), false, {}};
 }
 
 asio::awaitable<exchange_result> https_pool::exchange(connection& conn, const http_request& req,
@@ -191,8 +219,18 @@ asio::awaitable<exchange_result> https_pool::exchange(connection& conn, const ht
   conn.buffer.clear();
   auto [rec, rn] = co_await http::async_read(conn.stream, conn.buffer, parser, use_tuple);
   got_bytes = parser.got_some();
-  if (rec) co_return exchange_result{rec, exchange_stage::read, {}, true};
-  co_return exchange_result{{}, exchange_stage::done, parser.release(), true};
+  if (rec) {
+    exchange_result failed{rec, exchange_stage::read, {}, true};
+    // Over the body limit: the status is known (a 2xx to a POST created a task).
+    if (rec == http::error::body_limit && parser.is_header_done()) {
+      failed.response = parser.release();
+      failed.header_read = true;
+    }
+    co_return failed;
+  }
+  exchange_result done{{}, exchange_stage::done, parser.release(), true};
+  done.header_read = true;
+  co_return done;
 }
 
 void https_pool::give_back(std::unique_ptr<connection> conn, const http_response& res) {

@@ -1,9 +1,12 @@
 // A pool of HTTP/1.1 keep-alive connections over verified TLS to one origin. Requests share at
 // most `max_connections` connections; each request is bounded by one deadline covering resolve,
-// connect, handshake, write and read. An idle connection that the server closed is detected
-// before reuse, and a GET/PATCH that meets a stale connection is retried once on a fresh one.
+// connect, handshake, write and read. Which request goes when (priorities, the rate limit) is
+// the engine's decision; the pool only bounds the connections. An idle connection that the server
+// closed is detected before reuse, and a GET/PATCH that meets a stale connection is retried once on
+// a fresh one.
 #pragma once
 
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -16,7 +19,6 @@
 #include <string>
 #include <vector>
 
-#include "core/rate_limiter.hpp"
 #include "net/asio_fwd.hpp"
 #include "net/async_semaphore.hpp"
 
@@ -32,7 +34,6 @@ struct pool_options {
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
   unsigned max_connections = 4;
   std::size_t body_limit = 16 * 1024 * 1024;
-  double rate_limit = 0;  // requests per second, 0 = none
 };
 
 // Where a failed exchange stopped: a certificate refused at the handshake is not worth retrying.
@@ -41,9 +42,14 @@ enum class exchange_stage { resolve, connect, handshake, write, read, done };
 struct exchange_result {
   boost::system::error_code ec;  // network, TLS, timeout or body-limit failure
   exchange_stage stage = exchange_stage::done;
-  http_response response;  // valid only when !ec
+  http_response response;  // valid only when header_read
   // Whether the server may have seen the request (for deciding whether a POST is in doubt).
   bool maybe_sent = false;
+  // The status and headers were read (also when the body then went over the limit).
+  bool header_read = false;
+  // The handshake failed on the certificate; tls_detail says which check failed.
+  bool certificate_rejected = false;
+  std::string tls_detail;
 };
 
 struct pool_stats {
@@ -75,6 +81,8 @@ class https_pool {
     boost::system::error_code ec;
     exchange_stage stage;
     std::unique_ptr<connection> conn;
+    bool certificate_rejected = false;
+    std::string tls_detail;
   };
 
   std::unique_ptr<connection> take_idle();
@@ -88,7 +96,7 @@ class https_pool {
   pool_options options_;
   std::string host_header_;
   async_semaphore slots_;
-  rate_limiter limiter_;
+  std::set<asio::ip::tcp::resolver*> resolving_;   // cancelled by shutdown()
   std::vector<std::unique_ptr<connection>> idle_;  // most recently used last
   std::set<connection*> busy_;                     // closed by shutdown()
   bool shut_down_ = false;

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "tracked_journal.hpp"
+
 namespace zefortd {
 namespace {
 
@@ -85,7 +87,7 @@ void run_coroutine(asio::io_context& ioc, F body) {
 
 // Commits one record; once the commit returns, counts the run as durable if a reader without
 // the lock finds the record and the last write to the file was followed by an fdatasync.
-asio::awaitable<void> commit_and_read_back(journal* j, journal_record record, fs::path path,
+asio::awaitable<void> commit_and_read_back(tracked_journal* j, journal_record record, fs::path path,
                                            std::string run, const faulty_file_io* io,
                                            int* durable) {
   std::vector<journal_record> records{std::move(record)};
@@ -99,14 +101,14 @@ asio::awaitable<void> commit_and_read_back(journal* j, journal_record record, fs
 }
 
 // A whole run committed in two commits: intent + submitted, then finished + dismissed.
-asio::awaitable<void> commit_in_two_parts(journal* j, std::vector<journal_record> records) {
+asio::awaitable<void> commit_in_two_parts(tracked_journal* j, std::vector<journal_record> records) {
   std::vector<journal_record> first{records[0], records[1]};
   co_await j->commit(std::move(first));
   std::vector<journal_record> second{records[2], records[3]};
   co_await j->commit(std::move(second));
 }
 
-asio::awaitable<void> commit_counted(journal* j, std::vector<journal_record> records,
+asio::awaitable<void> commit_counted(tracked_journal* j, std::vector<journal_record> records,
                                      int* returned) {
   co_await j->commit(std::move(records));
   ++*returned;
@@ -128,7 +130,7 @@ TEST(AppJournal, CommitsInTheSameTurnShareOneSync) {
   asio::io_context ioc;
   constexpr int n = 50;
   {
-    journal j(ioc.get_executor(), journal_file::open({path, &io}));
+    tracked_journal j(ioc.get_executor(), journal_file::open({path, &io}));
     const std::size_t syncs_before = count_calls(io, "fdatasync");
     const std::size_t writes_before = count_calls(io, "write_all");
     int durable_on_return = 0;
@@ -161,7 +163,7 @@ TEST(AppJournal, SeveralRecordsPerCommitAndSeveralCommitsPerCoroutine) {
   const fs::path path = dir.path() / "zefortd.journal";
   asio::io_context ioc;
   {
-    journal j(ioc.get_executor(), journal_file::open({path}));
+    tracked_journal j(ioc.get_executor(), journal_file::open({path}));
     // Ten coroutines in step: every first commit shares turn 1, every second commit turn 2.
     for (int i = 0; i < 10; ++i)
       asio::co_spawn(ioc, commit_in_two_parts(&j, whole_run("r-" + std::to_string(i), 100 * i)),
@@ -182,7 +184,7 @@ TEST(AppJournal, CommitsInDifferentTurnsSyncSeparately) {
   asio::io_context ioc;
   constexpr int n = 8;
   {
-    journal j(ioc.get_executor(), journal_file::open({path, &io}));
+    tracked_journal j(ioc.get_executor(), journal_file::open({path, &io}));
     const std::size_t syncs_before = count_calls(io, "fdatasync");
     run_coroutine(ioc, [&]() -> asio::awaitable<void> {
       for (int i = 0; i < n; ++i) {
@@ -209,7 +211,7 @@ TEST(AppJournal, EmptyCommitNeitherWritesNorSyncs) {
   temp_dir dir;
   const fs::path path = dir.path() / "zefortd.journal";
   asio::io_context ioc;
-  journal j(ioc.get_executor(), journal_file::open({path}));
+  tracked_journal j(ioc.get_executor(), journal_file::open({path}));
   run_coroutine(ioc, [&]() -> asio::awaitable<void> { co_await j.commit({}); });
   EXPECT_EQ(j.syncs(), 0u);
   EXPECT_EQ(fs::file_size(path), journal_header_size);
@@ -219,7 +221,7 @@ TEST(AppJournal, ARecordThatContradictsTheJournalIsRefusedBeforeWriting) {
   temp_dir dir;
   const fs::path path = dir.path() / "zefortd.journal";
   asio::io_context ioc;
-  journal j(ioc.get_executor(), journal_file::open({path}));
+  tracked_journal j(ioc.get_executor(), journal_file::open({path}));
   EXPECT_THROW(
       run_coroutine(
           ioc,
@@ -238,7 +240,7 @@ TEST(AppJournal, AFailedSyncFailsEveryCommitOfTheGroup) {
   const fs::path path = dir.path() / "zefortd.journal";
   faulty_file_io io;
   asio::io_context ioc;
-  journal j(ioc.get_executor(), journal_file::open({path, &io}));
+  tracked_journal j(ioc.get_executor(), journal_file::open({path, &io}));
   // The next call after opening is the group's write; the one after it its fdatasync.
   io.inject({io.ops() + 2, EIO});
   int failed = 0, returned = 0;
@@ -265,7 +267,7 @@ TEST(AppJournal, FlushWritesWhatIsPending) {
   const fs::path path = dir.path() / "zefortd.journal";
   asio::io_context ioc;
   {
-    journal j(ioc.get_executor(), journal_file::open({path}));
+    tracked_journal j(ioc.get_executor(), journal_file::open({path}));
     std::vector<journal_record> records{intent("r-1", 1)};
     // Start the commit but stop the loop before its sync turn, as a shutdown would.
     asio::co_spawn(ioc, j.commit(std::move(records)), [](std::exception_ptr) {});
@@ -312,7 +314,7 @@ TEST(AppJournal, CompactionKeepsTheFileNearTheLiveStateAndReplaysTheSame) {
   std::uint64_t max_size = 0;
   journal_state before;
   {
-    journal j(ioc.get_executor(), journal_file::open({path}));
+    tracked_journal j(ioc.get_executor(), journal_file::open({path}));
     run_coroutine(ioc, [&]() -> asio::awaitable<void> {
       std::vector<journal_record> batch{batch_record{"b-1", {"job-0", "job-1"}, 1}};
       co_await j.commit(std::move(batch));
@@ -354,7 +356,7 @@ TEST(AppJournal, ReopenedCompactedJournalKeepsWorking) {
   asio::io_context ioc;
   journal_state first;
   auto fill = [&](int from, int to) {
-    journal j(ioc.get_executor(), journal_file::open({path}));
+    tracked_journal j(ioc.get_executor(), journal_file::open({path}));
     run_coroutine(ioc, [&]() -> asio::awaitable<void> {
       for (int i = from; i < to; ++i) {
         auto records = whole_run("r-" + std::to_string(i), 1000 * (i + 1));

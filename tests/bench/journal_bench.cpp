@@ -21,6 +21,7 @@
 #include <system_error>
 #include <vector>
 
+#include "../app/tracked_journal.hpp"
 #include "app/journal.hpp"
 #include "core/run_machine.hpp"
 #include "net/async_semaphore.hpp"
@@ -74,6 +75,8 @@ void report(const char* name, const std::vector<double>& samples, const char* un
               samples.size());
   std::fflush(stdout);
 }
+
+instant both_clocks();
 
 unix_ms wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -143,7 +146,7 @@ double file_records_per_second(std::size_t n, std::size_t per_sync) {
 
 // One of `group` coroutines in step: commits its runs' records one at a time. Parameters by
 // value: a coroutine lambda's captures would die with the lambda.
-asio::awaitable<void> commit_runs(journal* j, std::size_t first, std::size_t step,
+asio::awaitable<void> commit_runs(tracked_journal* j, std::size_t first, std::size_t step,
                                   std::size_t runs) {
   for (std::size_t k = 0; k < runs; ++k) {
     const std::size_t i = first + k * step;
@@ -163,7 +166,7 @@ void rethrow(std::exception_ptr e) {
 double app_records_per_second(std::size_t n, std::size_t group, std::uint64_t& syncs) {
   temp_dir dir;
   asio::io_context ioc;
-  journal j(ioc.get_executor(), journal_file::open({dir.path() / "bench.journal"}));
+  tracked_journal j(ioc.get_executor(), journal_file::open({dir.path() / "bench.journal"}));
   const std::size_t runs_per_coroutine = n / group / 4;
   for (std::size_t c = 0; c < group; ++c)
     asio::co_spawn(ioc, commit_runs(&j, c, group, runs_per_coroutine), rethrow);
@@ -289,11 +292,15 @@ struct fake_api {
   }
 };
 
+instant both_clocks() {
+  return {wall_ms(), wall_ms()};
+}
+
 // The orchestrator's drive loop with the fake API: commit the step's records, then act.
-asio::awaitable<void> drive(run_machine machine, journal* j, async_semaphore* submits,
+asio::awaitable<void> drive(run_machine machine, tracked_journal* j, async_semaphore* submits,
                             fake_api* api, std::size_t* done) {
   auto executor = co_await asio::this_coro::executor;
-  run_step step = machine.start(wall_ms());
+  run_step step = machine.start(both_clocks());
   for (;;) {
     std::optional<semaphore_permit> permit;
     if (step.action.kind == action_kind::submit) {
@@ -307,22 +314,22 @@ asio::awaitable<void> drive(run_machine machine, journal* j, async_semaphore* su
     switch (step.action.kind) {
       case action_kind::submit: {
         task t = api->submit(s.intent);
-        step = machine.on_submitted(t, wall_ms());
+        step = machine.on_submitted(t, both_clocks());
         break;
       }
       case action_kind::poll: {
         task t = api->poll(s.task);
-        step = machine.on_polled(t, wall_ms());
+        step = machine.on_polled(t, both_clocks());
         break;
       }
       case action_kind::dismiss:
-        step = machine.on_dismissed(wall_ms());
+        step = machine.on_dismissed(both_clocks());
         break;
       case action_kind::wait:
-        step = machine.on_timer(wall_ms());
+        step = machine.on_timer(both_clocks());
         break;
       case action_kind::lookup:
-        step = machine.on_lookup(nullptr, wall_ms());
+        step = machine.on_lookup(nullptr, both_clocks());
         break;
       case action_kind::finish:
         break;
@@ -344,7 +351,7 @@ struct batch_result {
 
 // What `zefortd run` does for a batch: the batch record, every run driven at once (four
 // submissions in flight), batch_end, then compaction if the file is over 64 KiB.
-asio::awaitable<void> run_batch_coroutine(journal* j, fs::path path, std::size_t jobs,
+asio::awaitable<void> run_batch_coroutine(tracked_journal* j, fs::path path, std::size_t jobs,
                                           batch_result* out) {
   auto executor = co_await asio::this_coro::executor;
   async_semaphore submits(executor, 4);  // api.connections default
@@ -374,7 +381,7 @@ asio::awaitable<void> run_batch_coroutine(journal* j, fs::path path, std::size_t
   co_await j->commit(std::move(end));
   out->end_bytes = fs::file_size(path);
   out->peak_bytes = std::max(out->peak_bytes, out->end_bytes);
-  j->compact_if_larger_than(64 * 1024);  // as orchestrator::finish_batches
+  j->compact_if_larger_than(64 * 1024);  // as the engine's end of a batch
   out->final_bytes = fs::file_size(path);
 }
 
@@ -383,7 +390,7 @@ batch_result run_batch(std::size_t jobs) {
   const fs::path path = dir.path() / "zefortd.journal";
   batch_result out;
   asio::io_context ioc;
-  journal j(ioc.get_executor(), journal_file::open({path}));
+  tracked_journal j(ioc.get_executor(), journal_file::open({path}));
   const auto start = clock_type::now();
   asio::co_spawn(ioc, run_batch_coroutine(&j, path, jobs, &out), rethrow);
   ioc.run();

@@ -17,6 +17,11 @@ using std::chrono::minutes;
 using std::chrono::seconds;
 
 constexpr unix_ms t0 = 1'700'000'000'000;  // the intent's time
+
+// One reading of both clocks: these tests step them together.
+instant at(unix_ms t) {
+  return {t, t};
+}
 constexpr std::uint64_t seed = 42;
 
 polling_config polling() {
@@ -142,21 +147,21 @@ struct harness {
 
 harness started(bool dismiss = true) {
   harness h(run_machine::fresh(make_intent(dismiss), polling(), seed));
-  h.step(h.machine.start(t0));
+  h.step(h.machine.start(at(t0)));
   return h;
 }
 
 // Fresh run, submitted, first wait done: the next step is a poll of "tk-1".
 harness polling_run(bool dismiss = true) {
   harness h = started(dismiss);
-  h.step(h.machine.on_submitted(make_task("tk-1"), t0 + 100));
-  EXPECT_EQ(h.step(h.machine.on_timer(t0 + 2100)).action.kind, action_kind::poll);
+  h.step(h.machine.on_submitted(make_task("tk-1"), at(t0 + 100)));
+  EXPECT_EQ(h.step(h.machine.on_timer(at(t0 + 2100))).action.kind, action_kind::poll);
   return h;
 }
 
 TEST(RunMachine, FreshStartEmitsTheIntentWithTheSubmit) {
   harness h(run_machine::fresh(make_intent(), polling(), seed));
-  run_step s = h.step(h.machine.start(t0));
+  run_step s = h.step(h.machine.start(at(t0)));
   EXPECT_EQ(s.action.kind, action_kind::submit);
   const auto& intent = only_record<intent_record>(s);
   EXPECT_EQ(intent.run, "r-1");
@@ -167,7 +172,7 @@ TEST(RunMachine, FreshStartEmitsTheIntentWithTheSubmit) {
 
 TEST(RunMachine, SubmitOkRecordsTheTaskThenWaitsThenPolls) {
   harness h = started();
-  run_step s = h.step(h.machine.on_submitted(make_task("tk-1"), t0 + 100));
+  run_step s = h.step(h.machine.on_submitted(make_task("tk-1"), at(t0 + 100)));
   const auto& sub = only_record<submitted_record>(s);
   EXPECT_EQ(sub.run, "r-1");
   EXPECT_EQ(sub.task, "tk-1");
@@ -177,7 +182,7 @@ TEST(RunMachine, SubmitOkRecordsTheTaskThenWaitsThenPolls) {
   EXPECT_GE(s.action.delay, milliseconds(1000));
   EXPECT_LE(s.action.delay, milliseconds(2000));
 
-  run_step t = h.step(h.machine.on_timer(t0 + 2100));
+  run_step t = h.step(h.machine.on_timer(at(t0 + 2100)));
   EXPECT_TRUE(t.records.empty());
   EXPECT_EQ(t.action.kind, action_kind::poll);
 }
@@ -185,18 +190,18 @@ TEST(RunMachine, SubmitOkRecordsTheTaskThenWaitsThenPolls) {
 TEST(RunMachine, TooManyRequestsWaitsAtLeastRetryAfterThenResends) {
   harness h = started();
   run_step s = h.step(
-      h.machine.on_submit_failed(http_failure(http_method_kind::post, 429, seconds(90)), t0));
+      h.machine.on_submit_failed(http_failure(http_method_kind::post, 429, seconds(90)), at(t0)));
   EXPECT_TRUE(s.records.empty());
   ASSERT_EQ(s.action.kind, action_kind::wait);
   EXPECT_GE(s.action.delay, seconds(90));
-  EXPECT_EQ(h.step(h.machine.on_timer(t0 + 90'000)).action.kind, action_kind::submit);
+  EXPECT_EQ(h.step(h.machine.on_timer(at(t0 + 90'000))).action.kind, action_kind::submit);
   EXPECT_EQ(h.machine.attempts(), 1u);
 }
 
 TEST(RunMachine, ShortRetryAfterStillBacksOff) {
   harness h = started();
-  run_step s = h.step(
-      h.machine.on_submit_failed(http_failure(http_method_kind::post, 429, milliseconds(0)), t0));
+  run_step s = h.step(h.machine.on_submit_failed(
+      http_failure(http_method_kind::post, 429, milliseconds(0)), at(t0)));
   ASSERT_EQ(s.action.kind, action_kind::wait);
   EXPECT_GE(s.action.delay, milliseconds(1000));
 }
@@ -205,10 +210,10 @@ TEST(RunMachine, ServiceUnavailableAndTimeoutResendWithoutLookup) {
   for (unsigned status : {503u, 408u}) {
     harness h = started();
     run_step s =
-        h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, status), t0));
+        h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, status), at(t0)));
     EXPECT_TRUE(s.records.empty()) << status;
     ASSERT_EQ(s.action.kind, action_kind::wait) << status;
-    EXPECT_EQ(h.step(h.machine.on_timer(t0 + 5000)).action.kind, action_kind::submit) << status;
+    EXPECT_EQ(h.step(h.machine.on_timer(at(t0 + 5000))).action.kind, action_kind::submit) << status;
   }
 }
 
@@ -216,13 +221,14 @@ TEST(RunMachine, SubmitRetryDelaysGrowAndStayBounded) {
   harness h = started();
   unix_ms now = t0;
   for (unsigned k = 0; k < 12; ++k) {
-    run_step s = h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, 503), now));
+    run_step s =
+        h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, 503), at(now)));
     ASSERT_EQ(s.action.kind, action_kind::wait);
     const auto ceiling = std::min<milliseconds>(milliseconds(2000) * (1LL << k), minutes(2));
     EXPECT_GE(s.action.delay, ceiling / 2) << k;
     EXPECT_LE(s.action.delay, ceiling) << k;
     now += s.action.delay.count();
-    EXPECT_EQ(h.step(h.machine.on_timer(now)).action.kind, action_kind::submit);
+    EXPECT_EQ(h.step(h.machine.on_timer(at(now))).action.kind, action_kind::submit);
   }
 }
 
@@ -230,30 +236,30 @@ TEST(RunMachine, InDoubtSubmissionIsLookedUpNeverResentBlind) {
   for (unsigned status : {500u, 502u, 504u}) {
     harness h = started();
     run_step s =
-        h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, status), t0));
+        h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, status), at(t0)));
     EXPECT_TRUE(s.records.empty()) << status;
     EXPECT_EQ(s.action.kind, action_kind::lookup) << status;
     EXPECT_EQ(h.machine.state().phase, run_phase::intended);
   }
   harness h = started();
   run_step s =
-      h.step(h.machine.on_submit_failed(network_failure(retry_verdict::retry_in_doubt), t0));
+      h.step(h.machine.on_submit_failed(network_failure(retry_verdict::retry_in_doubt), at(t0)));
   EXPECT_TRUE(s.records.empty());
   EXPECT_EQ(s.action.kind, action_kind::lookup);
 }
 
 TEST(RunMachine, NetworkFailureBeforeSendingResends) {
   harness h = started();
-  run_step s = h.step(h.machine.on_submit_failed(network_failure(retry_verdict::retry), t0));
+  run_step s = h.step(h.machine.on_submit_failed(network_failure(retry_verdict::retry), at(t0)));
   ASSERT_EQ(s.action.kind, action_kind::wait);
-  EXPECT_EQ(h.step(h.machine.on_timer(t0 + 3000)).action.kind, action_kind::submit);
+  EXPECT_EQ(h.step(h.machine.on_timer(at(t0 + 3000))).action.kind, action_kind::submit);
 }
 
 TEST(RunMachine, LookupFoundAdoptsTheTaskThenPolls) {
   harness h = started();
-  h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, 502), t0 + 10));
+  h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, 502), at(t0 + 10)));
   task found = make_task("tk-found");
-  run_step s = h.step(h.machine.on_lookup(&found, t0 + 20));
+  run_step s = h.step(h.machine.on_lookup(&found, at(t0 + 20)));
   const auto& sub = only_record<submitted_record>(s);
   EXPECT_EQ(sub.task, "tk-found");
   EXPECT_TRUE(sub.adopted);
@@ -264,8 +270,8 @@ TEST(RunMachine, LookupFoundAdoptsTheTaskThenPolls) {
 
 TEST(RunMachine, LookupNotFoundRecordsTheResubmissionBeforeSubmitting) {
   harness h = started();
-  h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, 504), t0 + 10));
-  run_step s = h.step(h.machine.on_lookup(nullptr, t0 + 20));
+  h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, 504), at(t0 + 10)));
+  run_step s = h.step(h.machine.on_lookup(nullptr, at(t0 + 20)));
   const auto& re = only_record<resubmit_record>(s);
   EXPECT_EQ(re.run, "r-1");
   EXPECT_FALSE(re.reason.empty());
@@ -273,24 +279,24 @@ TEST(RunMachine, LookupNotFoundRecordsTheResubmissionBeforeSubmitting) {
   EXPECT_EQ(h.on_disk()->resubmits, 1u);
   // The submit follows the durable resubmit record, at once or after a wait.
   if (s.action.kind == action_kind::wait)
-    s = h.step(h.machine.on_timer(t0 + 20 + s.action.delay.count()));
+    s = h.step(h.machine.on_timer(at(t0 + 20 + s.action.delay.count())));
   EXPECT_EQ(s.action.kind, action_kind::submit);
 }
 
 TEST(RunMachine, LookupFailureRetriesTheLookup) {
   harness h = started();
-  h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, 500), t0 + 10));
+  h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, 500), at(t0 + 10)));
   run_step s =
-      h.step(h.machine.on_lookup_failed(http_failure(http_method_kind::get, 503), t0 + 20));
+      h.step(h.machine.on_lookup_failed(http_failure(http_method_kind::get, 503), at(t0 + 20)));
   ASSERT_EQ(s.action.kind, action_kind::wait);
-  EXPECT_EQ(h.step(h.machine.on_timer(t0 + 5000)).action.kind, action_kind::lookup);
+  EXPECT_EQ(h.step(h.machine.on_timer(at(t0 + 5000))).action.kind, action_kind::lookup);
 }
 
 TEST(RunMachine, LookupRefusedStallsWithoutRecord) {
   harness h = started();
-  h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, 500), t0 + 10));
+  h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, 500), at(t0 + 10)));
   run_step s =
-      h.step(h.machine.on_lookup_failed(http_failure(http_method_kind::get, 401), t0 + 20));
+      h.step(h.machine.on_lookup_failed(http_failure(http_method_kind::get, 401), at(t0 + 20)));
   EXPECT_TRUE(s.records.empty());
   EXPECT_EQ(s.action.kind, action_kind::finish);
   EXPECT_EQ(h.machine.outcome(), run_outcome::stalled);
@@ -301,7 +307,7 @@ TEST(RunMachine, PermanentSubmitErrorIsRejected) {
   for (unsigned status : {400u, 401u, 403u, 404u, 422u}) {
     harness h = started();
     api_failure f = http_failure(http_method_kind::post, status);
-    run_step s = h.step(h.machine.on_submit_failed(f, t0 + 50));
+    run_step s = h.step(h.machine.on_submit_failed(f, at(t0 + 50)));
     const auto& failed = only_record<failed_record>(s);
     EXPECT_EQ(failed.status, status);
     EXPECT_EQ(failed.message, f.message);
@@ -317,7 +323,7 @@ TEST(RunMachine, PollRunningWaitsWithGrowingBackoffBoundedByMax) {
   unix_ms now = t0 + 2100;
   std::vector<milliseconds> delays;
   for (unsigned k = 1; k < 20; ++k) {
-    run_step s = h.step(h.machine.on_polled(make_task("tk-1", "started"), now));
+    run_step s = h.step(h.machine.on_polled(make_task("tk-1", "started"), at(now)));
     EXPECT_TRUE(s.records.empty());
     ASSERT_EQ(s.action.kind, action_kind::wait);
     // The first wait (after the submit) was attempt 0; polls continue from attempt 1.
@@ -328,7 +334,7 @@ TEST(RunMachine, PollRunningWaitsWithGrowingBackoffBoundedByMax) {
     delays.push_back(s.action.delay);
     now += s.action.delay.count();
     ASSERT_LT(now - (t0 + 100), milliseconds(hours(1)).count()) << "test outgrew give_up_after";
-    EXPECT_EQ(h.step(h.machine.on_timer(now)).action.kind, action_kind::poll);
+    EXPECT_EQ(h.step(h.machine.on_timer(at(now))).action.kind, action_kind::poll);
   }
   EXPECT_GT(delays.back(), delays.front());
   EXPECT_GE(delays.back(), minutes(1));
@@ -336,7 +342,7 @@ TEST(RunMachine, PollRunningWaitsWithGrowingBackoffBoundedByMax) {
 
 TEST(RunMachine, PollDoneRecordsTheResultThenDismisses) {
   harness h = polling_run();
-  run_step s = h.step(h.machine.on_polled(make_task("tk-1", "done", "", 3), t0 + 5000));
+  run_step s = h.step(h.machine.on_polled(make_task("tk-1", "done", "", 3), at(t0 + 5000)));
   const auto& fin = only_record<finished_record>(s);
   EXPECT_EQ(fin.status, "done");
   EXPECT_EQ(fin.contracts, 3u);
@@ -344,7 +350,7 @@ TEST(RunMachine, PollDoneRecordsTheResultThenDismisses) {
   EXPECT_EQ(s.action.kind, action_kind::dismiss);
   EXPECT_EQ(h.machine.outcome(), run_outcome::none);
 
-  run_step d = h.step(h.machine.on_dismissed(t0 + 6000));
+  run_step d = h.step(h.machine.on_dismissed(at(t0 + 6000)));
   const auto& dis = only_record<dismissed_record>(d);
   EXPECT_EQ(dis.run, "r-1");
   EXPECT_EQ(d.action.kind, action_kind::finish);
@@ -355,7 +361,7 @@ TEST(RunMachine, PollDoneRecordsTheResultThenDismisses) {
 
 TEST(RunMachine, NoDismissFinishesAfterTheResult) {
   harness h = polling_run(false);
-  run_step s = h.step(h.machine.on_polled(make_task("tk-1", "done", "", 1), t0 + 5000));
+  run_step s = h.step(h.machine.on_polled(make_task("tk-1", "done", "", 1), at(t0 + 5000)));
   only_record<finished_record>(s);
   EXPECT_EQ(s.action.kind, action_kind::finish);
   EXPECT_EQ(h.machine.outcome(), run_outcome::finished);
@@ -365,16 +371,17 @@ TEST(RunMachine, NoDismissFinishesAfterTheResult) {
 TEST(RunMachine, BackendFailureIsRecordedDismissedAndReported) {
   for (const char* status : {"failed", "error", "cancelled", "canceled", "FAILED"}) {
     harness h = polling_run();
-    run_step s = h.step(h.machine.on_polled(make_task("tk-1", status, "bad search"), t0 + 5000));
+    run_step s =
+        h.step(h.machine.on_polled(make_task("tk-1", status, "bad search"), at(t0 + 5000)));
     const auto& fin = only_record<finished_record>(s);
     EXPECT_EQ(fin.status, status);
     EXPECT_EQ(fin.info, "bad search");
     EXPECT_EQ(s.action.kind, action_kind::dismiss) << status;
-    h.step(h.machine.on_dismissed(t0 + 6000));
+    h.step(h.machine.on_dismissed(at(t0 + 6000)));
     EXPECT_EQ(h.machine.outcome(), run_outcome::backend_failed) << status;
   }
   harness h = polling_run(false);
-  run_step s = h.step(h.machine.on_polled(make_task("tk-1", "error"), t0 + 5000));
+  run_step s = h.step(h.machine.on_polled(make_task("tk-1", "error"), at(t0 + 5000)));
   EXPECT_EQ(s.action.kind, action_kind::finish);
   EXPECT_EQ(h.machine.outcome(), run_outcome::backend_failed);
 }
@@ -382,7 +389,7 @@ TEST(RunMachine, BackendFailureIsRecordedDismissedAndReported) {
 TEST(RunMachine, PollNotFoundMeansTheTaskIsLost) {
   harness h = polling_run();
   run_step s =
-      h.step(h.machine.on_poll_failed(http_failure(http_method_kind::get, 404), t0 + 9000));
+      h.step(h.machine.on_poll_failed(http_failure(http_method_kind::get, 404), at(t0 + 9000)));
   const auto& failed = only_record<failed_record>(s);
   EXPECT_EQ(failed.status, 404u);
   EXPECT_NE(failed.message.find("tk-1"), std::string::npos);
@@ -393,8 +400,8 @@ TEST(RunMachine, PollNotFoundMeansTheTaskIsLost) {
 TEST(RunMachine, PollUnauthorizedStallsAndLeavesTheRunOpen) {
   for (unsigned status : {401u, 403u}) {
     harness h = polling_run();
-    run_step s =
-        h.step(h.machine.on_poll_failed(http_failure(http_method_kind::get, status), t0 + 9000));
+    run_step s = h.step(
+        h.machine.on_poll_failed(http_failure(http_method_kind::get, status), at(t0 + 9000)));
     EXPECT_TRUE(s.records.empty());
     EXPECT_EQ(s.action.kind, action_kind::finish);
     EXPECT_EQ(h.machine.outcome(), run_outcome::stalled);
@@ -405,19 +412,19 @@ TEST(RunMachine, PollUnauthorizedStallsAndLeavesTheRunOpen) {
 TEST(RunMachine, TransientPollFailureRetriesThePoll) {
   for (unsigned status : {500u, 502u, 503u, 504u, 429u}) {
     harness h = polling_run();
-    run_step s =
-        h.step(h.machine.on_poll_failed(http_failure(http_method_kind::get, status), t0 + 9000));
+    run_step s = h.step(
+        h.machine.on_poll_failed(http_failure(http_method_kind::get, status), at(t0 + 9000)));
     EXPECT_TRUE(s.records.empty());
     ASSERT_EQ(s.action.kind, action_kind::wait) << status;
-    EXPECT_EQ(h.step(h.machine.on_timer(t0 + 20000)).action.kind, action_kind::poll);
+    EXPECT_EQ(h.step(h.machine.on_timer(at(t0 + 20000))).action.kind, action_kind::poll);
   }
 }
 
 TEST(RunMachine, DismissNotFoundCountsAsDismissed) {
   harness h = polling_run();
-  h.step(h.machine.on_polled(make_task("tk-1", "done"), t0 + 5000));
-  run_step s =
-      h.step(h.machine.on_dismiss_failed(http_failure(http_method_kind::patch, 404), t0 + 6000));
+  h.step(h.machine.on_polled(make_task("tk-1", "done"), at(t0 + 5000)));
+  run_step s = h.step(
+      h.machine.on_dismiss_failed(http_failure(http_method_kind::patch, 404), at(t0 + 6000)));
   only_record<dismissed_record>(s);
   EXPECT_EQ(s.action.kind, action_kind::finish);
   EXPECT_EQ(h.machine.outcome(), run_outcome::dismissed);
@@ -425,12 +432,13 @@ TEST(RunMachine, DismissNotFoundCountsAsDismissed) {
 
 TEST(RunMachine, DismissFailuresRetryOrStall) {
   harness h = polling_run();
-  h.step(h.machine.on_polled(make_task("tk-1", "done"), t0 + 5000));
-  run_step s =
-      h.step(h.machine.on_dismiss_failed(http_failure(http_method_kind::patch, 503), t0 + 6000));
+  h.step(h.machine.on_polled(make_task("tk-1", "done"), at(t0 + 5000)));
+  run_step s = h.step(
+      h.machine.on_dismiss_failed(http_failure(http_method_kind::patch, 503), at(t0 + 6000)));
   ASSERT_EQ(s.action.kind, action_kind::wait);
-  EXPECT_EQ(h.step(h.machine.on_timer(t0 + 9000)).action.kind, action_kind::dismiss);
-  s = h.step(h.machine.on_dismiss_failed(http_failure(http_method_kind::patch, 403), t0 + 9100));
+  EXPECT_EQ(h.step(h.machine.on_timer(at(t0 + 9000))).action.kind, action_kind::dismiss);
+  s = h.step(
+      h.machine.on_dismiss_failed(http_failure(http_method_kind::patch, 403), at(t0 + 9100)));
   EXPECT_TRUE(s.records.empty());
   EXPECT_EQ(h.machine.outcome(), run_outcome::stalled);
   EXPECT_TRUE(h.on_disk()->open());  // dismissed on the next start
@@ -440,10 +448,10 @@ TEST(RunMachine, GivesUpOnATaskStillPendingPastTheBound) {
   harness h = polling_run();
   const unix_ms submitted = t0 + 100;
   run_step s = h.step(h.machine.on_polled(make_task("tk-1", "pending"),
-                                          submitted + milliseconds(hours(1)).count()));
+                                          at(submitted + milliseconds(hours(1)).count())));
   EXPECT_EQ(s.action.kind, action_kind::wait) << "exactly at the bound is not past it";
   s = h.step(h.machine.on_polled(make_task("tk-1", "pending"),
-                                 submitted + milliseconds(hours(1)).count() + 1));
+                                 at(submitted + milliseconds(hours(1)).count() + 1)));
   const auto& gave = only_record<gave_up_record>(s);
   EXPECT_EQ(gave.at, submitted + milliseconds(hours(1)).count() + 1);
   EXPECT_EQ(s.action.kind, action_kind::finish);
@@ -454,7 +462,7 @@ TEST(RunMachine, GivesUpOnATaskStillPendingPastTheBound) {
 TEST(RunMachine, GivesUpWhileRetryingASubmission) {
   harness h = started();
   run_step s = h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, 503),
-                                                 t0 + milliseconds(hours(1)).count() + 1));
+                                                 at(t0 + milliseconds(hours(1)).count() + 1)));
   only_record<gave_up_record>(s);
   EXPECT_EQ(h.machine.outcome(), run_outcome::gave_up);
 }
@@ -462,16 +470,16 @@ TEST(RunMachine, GivesUpWhileRetryingASubmission) {
 TEST(RunMachine, GivesUpWhileRetryingAPoll) {
   harness h = polling_run();
   run_step s = h.step(h.machine.on_poll_failed(network_failure(retry_verdict::retry),
-                                               t0 + 100 + milliseconds(hours(1)).count() + 1));
+                                               at(t0 + 100 + milliseconds(hours(1)).count() + 1)));
   only_record<gave_up_record>(s);
   EXPECT_EQ(h.machine.outcome(), run_outcome::gave_up);
 }
 
 TEST(RunMachine, GivesUpWhileRetryingALookup) {
   harness h = started();
-  h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, 500), t0 + 10));
+  h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, 500), at(t0 + 10)));
   run_step s = h.step(h.machine.on_lookup_failed(http_failure(http_method_kind::get, 502),
-                                                 t0 + milliseconds(hours(1)).count() + 1));
+                                                 at(t0 + milliseconds(hours(1)).count() + 1)));
   only_record<gave_up_record>(s);
   EXPECT_EQ(h.machine.outcome(), run_outcome::gave_up);
 }
@@ -481,22 +489,23 @@ TEST(RunMachine, GivesUpWhileRetryingALookup) {
 TEST(RunMachine, InDoubtResubmitLoopBacksOffAndGivesUp) {
   harness h = started();
   unix_ms now = t0;
-  run_step s = h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, 500), now));
+  run_step s =
+      h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, 500), at(now)));
   milliseconds waited{0};
   int cycles = 0;
   while (h.machine.outcome() == run_outcome::none && cycles < 100'000) {
     ++cycles;
     ASSERT_EQ(s.action.kind, action_kind::lookup);
-    s = h.step(h.machine.on_lookup(nullptr, now));
+    s = h.step(h.machine.on_lookup(nullptr, at(now)));
     if (s.action.kind == action_kind::finish) break;
     if (s.action.kind == action_kind::wait) {
       waited += s.action.delay;
       now += s.action.delay.count();
-      s = h.step(h.machine.on_timer(now));
+      s = h.step(h.machine.on_timer(at(now)));
     }
     ASSERT_EQ(s.action.kind, action_kind::submit);
     now += 50;  // the POST's own time
-    s = h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, 500), now));
+    s = h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, 500), at(now)));
   }
   EXPECT_EQ(h.machine.outcome(), run_outcome::gave_up) << "after " << cycles << " cycles";
   EXPECT_GE(waited, hours(1) / 2) << "resubmissions did not back off";
@@ -506,10 +515,11 @@ TEST(RunMachine, InDoubtResubmitLoopBacksOffAndGivesUp) {
 TEST(RunMachine, SameSeedSameDelays) {
   auto delays = [](std::uint64_t s) {
     harness h(run_machine::fresh(make_intent(), polling(), s));
-    h.step(h.machine.start(t0));
-    std::vector<milliseconds> out{h.step(h.machine.on_submitted(make_task("tk"), t0)).action.delay};
+    h.step(h.machine.start(at(t0)));
+    std::vector<milliseconds> out{
+        h.step(h.machine.on_submitted(make_task("tk"), at(t0))).action.delay};
     for (int i = 0; i < 6; ++i)
-      out.push_back(h.step(h.machine.on_polled(make_task("tk"), t0 + 1000)).action.delay);
+      out.push_back(h.step(h.machine.on_polled(make_task("tk"), at(t0 + 1000))).action.delay);
     return out;
   };
   EXPECT_EQ(delays(7), delays(7));
@@ -536,55 +546,56 @@ harness resumed(const std::vector<journal_record>& records) {
 
 TEST(RunMachineResume, IntendedLooksUpBeforeAnything) {
   harness h = resumed({make_intent()});
-  run_step s = h.step(h.machine.start(t0 + 60'000));
+  run_step s = h.step(h.machine.start(at(t0 + 60'000)));
   EXPECT_TRUE(s.records.empty()) << "the intent is already durable";
   EXPECT_EQ(s.action.kind, action_kind::lookup);
   // Not found: the resubmission is recorded before the POST.
-  s = h.step(h.machine.on_lookup(nullptr, t0 + 61'000));
+  s = h.step(h.machine.on_lookup(nullptr, at(t0 + 61'000)));
   only_record<resubmit_record>(s);
-  if (s.action.kind == action_kind::wait) s = h.step(h.machine.on_timer(t0 + 70'000));
+  if (s.action.kind == action_kind::wait) s = h.step(h.machine.on_timer(at(t0 + 70'000)));
   EXPECT_EQ(s.action.kind, action_kind::submit);
 }
 
 TEST(RunMachineResume, IntendedAfterAResubmitStillLooksUp) {
   harness h = resumed({make_intent(), resubmit_record{"r-1", "in doubt", t0 + 5}});
   EXPECT_EQ(h.machine.state().resubmits, 1u);
-  EXPECT_EQ(h.step(h.machine.start(t0 + 60'000)).action.kind, action_kind::lookup);
+  EXPECT_EQ(h.step(h.machine.start(at(t0 + 60'000))).action.kind, action_kind::lookup);
 }
 
 TEST(RunMachineResume, SubmittedPolls) {
   harness h = resumed({make_intent(), submitted_record{"r-1", "tk-9", false, t0 + 10}});
-  run_step s = h.step(h.machine.start(t0 + 60'000));
+  run_step s = h.step(h.machine.start(at(t0 + 60'000)));
   EXPECT_TRUE(s.records.empty());
   EXPECT_EQ(s.action.kind, action_kind::poll);
   EXPECT_EQ(h.machine.state().task, "tk-9");
   // The give-up clock runs from the recorded submission, not from the restart.
-  s = h.step(h.machine.on_polled(make_task("tk-9"), t0 + 10 + milliseconds(hours(1)).count() + 1));
+  s = h.step(
+      h.machine.on_polled(make_task("tk-9"), at(t0 + 10 + milliseconds(hours(1)).count() + 1)));
   only_record<gave_up_record>(s);
 }
 
 TEST(RunMachineResume, FinishedDismisses) {
   harness h = resumed({make_intent(), submitted_record{"r-1", "tk-9", false, t0 + 10},
                        finished_record{"r-1", "done", "", 4, t0 + 20}});
-  run_step s = h.step(h.machine.start(t0 + 60'000));
+  run_step s = h.step(h.machine.start(at(t0 + 60'000)));
   EXPECT_TRUE(s.records.empty());
   EXPECT_EQ(s.action.kind, action_kind::dismiss);
-  h.step(h.machine.on_dismissed(t0 + 61'000));
+  h.step(h.machine.on_dismissed(at(t0 + 61'000)));
   EXPECT_EQ(h.machine.outcome(), run_outcome::dismissed);
 }
 
 TEST(RunMachineResume, FinishedWithBackendFailureDismissesAndReportsIt) {
   harness h = resumed({make_intent(), submitted_record{"r-1", "tk-9", false, t0 + 10},
                        finished_record{"r-1", "cancelled", "by user", 0, t0 + 20}});
-  EXPECT_EQ(h.step(h.machine.start(t0 + 60'000)).action.kind, action_kind::dismiss);
-  h.step(h.machine.on_dismissed(t0 + 61'000));
+  EXPECT_EQ(h.step(h.machine.start(at(t0 + 60'000))).action.kind, action_kind::dismiss);
+  h.step(h.machine.on_dismissed(at(t0 + 61'000)));
   EXPECT_EQ(h.machine.outcome(), run_outcome::backend_failed);
 }
 
 TEST(RunMachineResume, FinishedWithoutDismissIsDone) {
   harness h = resumed({make_intent(false), submitted_record{"r-1", "tk-9", false, t0 + 10},
                        finished_record{"r-1", "done", "", 4, t0 + 20}});
-  run_step s = h.step(h.machine.start(t0 + 60'000));
+  run_step s = h.step(h.machine.start(at(t0 + 60'000)));
   EXPECT_EQ(s.action.kind, action_kind::finish);
   EXPECT_EQ(h.machine.outcome(), run_outcome::finished);
 }
@@ -624,7 +635,7 @@ TEST(RunMachineResume, TerminalPhasesFinishWithTheirOutcome) {
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
     harness h = resumed(c.records);
-    run_step s = h.step(h.machine.start(t0 + 60'000));
+    run_step s = h.step(h.machine.start(at(t0 + 60'000)));
     EXPECT_TRUE(s.records.empty());
     EXPECT_EQ(s.action.kind, action_kind::finish);
     EXPECT_EQ(h.machine.outcome(), c.outcome) << to_string(h.machine.outcome());
@@ -636,28 +647,28 @@ TEST(RunMachineResume, ResumedOutcomeMatchesLiveOutcome) {
   auto check = [](harness& h) {
     // Rebuild the run from what is durable and compare.
     run_machine again = run_machine::resume(*h.on_disk(), polling(), seed);
-    again.start(t0 + milliseconds(hours(2)).count());
+    again.start(at(t0 + milliseconds(hours(2)).count()));
     EXPECT_EQ(again.outcome(), h.machine.outcome()) << to_string(h.machine.outcome());
   };
   {
     harness h = started();
-    h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, 404), t0 + 5));
+    h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, 404), at(t0 + 5)));
     check(h);
   }
   {
     harness h = started();
-    h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, 400), t0 + 5));
+    h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, 400), at(t0 + 5)));
     check(h);
   }
   {
     harness h = polling_run();
-    h.step(h.machine.on_poll_failed(http_failure(http_method_kind::get, 404), t0 + 5000));
+    h.step(h.machine.on_poll_failed(http_failure(http_method_kind::get, 404), at(t0 + 5000)));
     check(h);
   }
   {
     harness h = polling_run();
-    h.step(h.machine.on_polled(make_task("tk-1", "failed"), t0 + 5000));
-    h.step(h.machine.on_dismissed(t0 + 6000));
+    h.step(h.machine.on_polled(make_task("tk-1", "failed"), at(t0 + 5000)));
+    h.step(h.machine.on_dismissed(at(t0 + 6000)));
     check(h);
   }
 }
@@ -671,24 +682,24 @@ TEST(RunMachineResume, CrashAfterEveryStepResumesSafely) {
     h.step(std::move(s));
     snapshots.push_back(*h.on_disk());
   };
-  record(h.machine.on_submit_failed(http_failure(http_method_kind::post, 503), t0 + 10));
-  record(h.machine.on_timer(t0 + 2000));
-  record(h.machine.on_submit_failed(http_failure(http_method_kind::post, 502), t0 + 2100));
-  record(h.machine.on_lookup(nullptr, t0 + 2200));
-  record(h.machine.on_submitted(make_task("tk-1"), t0 + 2300));
-  record(h.machine.on_timer(t0 + 4000));
-  record(h.machine.on_polled(make_task("tk-1", "started"), t0 + 4100));
-  record(h.machine.on_timer(t0 + 9000));
-  record(h.machine.on_polled(make_task("tk-1", "done"), t0 + 9100));
-  record(h.machine.on_dismiss_failed(http_failure(http_method_kind::patch, 502), t0 + 9200));
-  record(h.machine.on_timer(t0 + 12000));
-  record(h.machine.on_dismissed(t0 + 12100));
+  record(h.machine.on_submit_failed(http_failure(http_method_kind::post, 503), at(t0 + 10)));
+  record(h.machine.on_timer(at(t0 + 2000)));
+  record(h.machine.on_submit_failed(http_failure(http_method_kind::post, 502), at(t0 + 2100)));
+  record(h.machine.on_lookup(nullptr, at(t0 + 2200)));
+  record(h.machine.on_submitted(make_task("tk-1"), at(t0 + 2300)));
+  record(h.machine.on_timer(at(t0 + 4000)));
+  record(h.machine.on_polled(make_task("tk-1", "started"), at(t0 + 4100)));
+  record(h.machine.on_timer(at(t0 + 9000)));
+  record(h.machine.on_polled(make_task("tk-1", "done"), at(t0 + 9100)));
+  record(h.machine.on_dismiss_failed(http_failure(http_method_kind::patch, 502), at(t0 + 9200)));
+  record(h.machine.on_timer(at(t0 + 12000)));
+  record(h.machine.on_dismissed(at(t0 + 12100)));
   EXPECT_EQ(h.machine.outcome(), run_outcome::dismissed);
 
   for (std::size_t i = 0; i < snapshots.size(); ++i) {
     SCOPED_TRACE("crash after step " + std::to_string(i));
     run_machine m = run_machine::resume(snapshots[i], polling(), seed);
-    run_step s = m.start(t0 + 20'000);
+    run_step s = m.start(at(t0 + 20'000));
     EXPECT_TRUE(s.records.empty());
     switch (snapshots[i].phase) {
       case run_phase::intended:

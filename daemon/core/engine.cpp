@@ -1,0 +1,435 @@
+// The engine's runs, requests, commits and stop; list rounds are in engine_rounds.cpp, batches
+// and revisions in engine_batches.cpp. See engine.hpp.
+#include "core/engine.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <stdexcept>
+
+#include "core/exit_code.hpp"
+#include "core/payload_template.hpp"
+
+namespace zefortd {
+
+engine::engine(config cfg, journal_state replayed, std::uint64_t seed)
+    : cfg_(std::move(cfg)),
+      state_(std::move(replayed)),
+      rng_(seed),
+      queue_(cfg_.api.connections, cfg_.api.rate_limit) {}
+
+// ---- plumbing
+
+void engine::emit(const event& e) {
+  for (const auto& sink : sinks_) sink(e);
+}
+
+std::chrono::system_clock::time_point engine::wall(instant now) const {
+  return std::chrono::system_clock::time_point(std::chrono::milliseconds(now.wall));
+}
+
+std::string engine::new_id(std::string_view prefix) {
+  static const char digits[] = "0123456789abcdef";
+  std::string id(prefix);
+  id += '-';
+  for (int i = 0; i < 12; ++i) id += digits[rng_() % 16];
+  return id;
+}
+
+void engine::apply(journal_record record) {
+  // The state answers queries (known tasks, open runs) as soon as a record is decided; the
+  // action that depends on it waits for the commit.
+  if (auto problem = state_.apply(record)) throw std::logic_error("engine: " + *problem);
+  pending_records_.push_back(std::move(record));
+}
+
+void engine::commit_then(std::vector<journal_record> records, continuation next) {
+  if (records.empty()) {
+    if (next) next_continuations_.push_back(std::move(next));
+    return;
+  }
+  for (auto& r : records) apply(std::move(r));
+  if (next) next_continuations_.push_back(std::move(next));
+}
+
+std::optional<engine_action> engine::next_action() {
+  if (actions_.empty()) return std::nullopt;
+  engine_action a = std::move(actions_.front());
+  actions_.pop_front();
+  return a;
+}
+
+void engine::settle(instant now) {
+  if (exited_) return;
+  admit_starts(now);
+  maybe_start_round(now);
+  check_idle(now);
+  if (exited_) return;
+
+  // Everything decided in this step shares one commit (and one fsync).
+  if (!pending_records_.empty()) {
+    const auto id = next_commit_++;
+    after_commit_[id] = std::move(next_continuations_);
+    next_continuations_.clear();
+    ++commits_in_flight_;
+    actions_.push_back(actions::commit{id, std::move(pending_records_)});
+    pending_records_.clear();
+  } else if (!next_continuations_.empty()) {
+    // Nothing to make durable, but work waits on "after what came before": run it now.
+    auto ready = std::move(next_continuations_);
+    next_continuations_.clear();
+    for (auto& c : ready) c(now);
+    settle(now);
+    return;
+  }
+
+  while (auto id = queue_.pop(now.steady, dismissals_gated())) {
+    auto it = requests_.find(*id);
+    if (it == requests_.end()) {
+      queue_.done();
+      continue;
+    }
+    auto& info = it->second;
+    info.sent_at = now.steady;
+    info.sent = true;
+    if (info.cls == request_class::dismiss || info.cls == request_class::foreign_dismiss)
+      ++dismissing_;
+    actions_.push_back(
+        actions::send{transport_request{*id, info.method, info.target, std::move(info.body)}});
+  }
+
+  steady_ms at = waits_.empty() ? steady_never : waits_.top().at;
+  at = std::min(at, queue_.wake_at());
+  if (round_) at = std::min(at, round_->retry_at);
+  if (!round_ && !status_next_.empty())
+    at = std::min(at, last_status_round_ + cfg_.polling.initial_delay.count());
+  if (at != armed_) {
+    armed_ = at;
+    actions_.push_back(actions::arm_timer{at});
+  }
+}
+
+// ---- inputs
+
+void engine::on_committed(std::uint64_t commit, instant now) {
+  if (exited_) return;
+  if (commits_in_flight_ > 0) --commits_in_flight_;
+  // Commits become durable in the order they were handed out.
+  while (!after_commit_.empty() && after_commit_.begin()->first <= commit) {
+    auto ready = std::move(after_commit_.begin()->second);
+    after_commit_.erase(after_commit_.begin());
+    for (auto& c : ready) c(now);
+  }
+  settle(now);
+}
+
+void engine::on_commit_failed(instant) {
+  if (exited_) return;
+  emit(events::stopping{false});
+  stopping_ = true;
+  actions_.push_back(actions::drop_connections{});
+  finish(exit_code::journal);
+}
+
+void engine::on_timer(instant now) {
+  if (exited_) return;
+  armed_ = steady_never;
+  while (!waits_.empty() && waits_.top().at <= now.steady) {
+    std::string run = waits_.top().run;
+    waits_.pop();
+    auto it = runs_.find(run);
+    if (it != runs_.end() && !stopping_) advance(run, it->second.machine.on_timer(now), now);
+  }
+  if (round_ && round_->retry_at <= now.steady) {
+    round_->retry_at = steady_never;
+    enqueue(round_->lookup ? request_class::lookup_page : request_class::status_page,
+            http_method::get, round_->pager.target(), {}, {});
+  }
+  settle(now);
+}
+
+void engine::stop(instant now) {
+  if (stopping_ || exited_) return;
+  stopping_ = true;
+  interrupted_ = true;
+  emit(events::stopping{true});
+  // What has not left yet never will: no intent was written for a pending start, a queued
+  // request was never sent, and every open run resumes from the journal on the next start.
+  pending_starts_.clear();
+  pending_jobs_.clear();
+  submit_waiters_.clear();
+  lookup_next_.clear();
+  status_next_.clear();
+  round_.reset();
+  waits_ = {};
+  foreign_pending_.clear();
+  queue_.clear();
+  for (auto it = requests_.begin(); it != requests_.end();)
+    it = it->second.sent ? std::next(it) : requests_.erase(it);
+  actions_.push_back(actions::drop_connections{});
+  settle(now);
+}
+
+// ---- runs
+
+void engine::take_submit_slot(run_slot& slot) {
+  if (slot.holds_submit) return;
+  slot.holds_submit = true;
+  ++submits_in_flight_;
+}
+
+void engine::release_submit_slot(run_slot& slot) {
+  if (!slot.holds_submit) return;
+  slot.holds_submit = false;
+  --submits_in_flight_;
+}
+
+intent_record engine::new_intent(const job_config& job, const std::string& batch, instant now) {
+  intent_record r;
+  r.run = new_id("r");
+  r.job = job.name;
+  r.revision = job.revision();
+  r.batch = batch;
+  r.endpoint = job.endpoint;
+  r.body = resolve_templates(job.payload, wall(now), job.timezone);
+  r.dismiss = job.dismiss;
+  r.at = now.wall;
+  return r;
+}
+
+void engine::admit_starts(instant now) {
+  // At most `connections` intents without an answer: a crash leaves few submissions in doubt.
+  const unsigned slots = std::max(1u, cfg_.api.connections);
+  while (!stopping_ && submits_in_flight_ < slots && !submit_waiters_.empty()) {
+    std::string run = std::move(submit_waiters_.front());
+    submit_waiters_.pop_front();
+    auto it = runs_.find(run);
+    if (it == runs_.end()) continue;
+    take_submit_slot(it->second);
+    perform(run, run_action{action_kind::submit}, now);
+  }
+  while (!stopping_ && submits_in_flight_ < slots && !pending_starts_.empty()) {
+    pending_start p = std::move(pending_starts_.front());
+    pending_starts_.pop_front();
+    pending_jobs_.erase(p.job);
+    const job_config* job = cfg_.find_job(p.job);
+    if (!job) {
+      emit(events::job_skipped{p.job, "no longer configured; not started"});
+      continue;
+    }
+    start_run(run_machine::fresh(new_intent(*job, p.batch, now), cfg_.polling, rng_()), false, true,
+              now);
+  }
+}
+
+void engine::start_run(run_machine machine, bool resumed, bool holds_submit, instant now) {
+  std::string id = machine.state().intent.run;
+  auto [it, fresh] = runs_.emplace(id, run_slot{std::move(machine), resumed});
+  if (!fresh) throw std::logic_error("engine: run " + id + " started twice");
+  auto& slot = it->second;
+  if (holds_submit) take_submit_slot(slot);
+  if (!slot.machine.state().task.empty()) run_of_task_[slot.machine.state().task] = id;
+  advance(id, slot.machine.start(now), now);
+}
+
+void engine::advance(const std::string& run, run_step step, instant now) {
+  if (step.records.empty()) {
+    perform(run, step.action, now);
+    return;
+  }
+  // Write-ahead: the action waits until its records are durable.
+  commit_then(std::move(step.records),
+              [this, run, action = step.action](instant n) { perform(run, action, n); });
+}
+
+bool engine::list_mode() const {
+  return cfg_.polling.list_above > 0 && runs_.size() > cfg_.polling.list_above;
+}
+
+std::string engine::task_target(std::string_view task) const {
+  std::string t(cfg_.api.base_url.encoded_path());
+  if (t.empty() || t.back() != '/') t += '/';
+  t += "tasks/";
+  t += task;
+  t += '/';
+  return t;
+}
+
+void engine::poll_now(const std::string& run) {
+  auto it = runs_.find(run);
+  if (it == runs_.end()) return;
+  enqueue(request_class::poll, http_method::get, task_target(it->second.machine.state().task), {},
+          run);
+}
+
+void engine::perform(const std::string& run, const run_action& action, instant now) {
+  auto it = runs_.find(run);
+  if (it == runs_.end()) return;
+  auto& slot = it->second;
+  const auto& s = slot.machine.state();
+  if (action.kind == action_kind::finish) {
+    finish_run(run, now);
+    return;
+  }
+  if (stopping_) return;  // nothing new leaves; the run resumes from the journal
+  switch (action.kind) {
+    case action_kind::submit: {
+      if (!slot.holds_submit) {
+        if (submits_in_flight_ >= std::max(1u, cfg_.api.connections)) {
+          submit_waiters_.push_back(run);
+          return;
+        }
+        take_submit_slot(slot);
+      }
+      std::string target(cfg_.api.base_url.encoded_path());
+      if (target.empty() || target.back() != '/') target += '/';
+      target += s.intent.endpoint;
+      enqueue(request_class::submit, http_method::post, std::move(target),
+              boost::json::serialize(s.intent.body), run);
+      return;
+    }
+    case action_kind::lookup:
+      emit(events::in_doubt{run, s.intent.job});
+      lookup_next_.push_back(run);
+      return;
+    case action_kind::poll:
+      // Many open tasks: one paged list per round tells the state of all of them at once.
+      if (list_mode()) {
+        slot.list_round = next_status_round;
+        status_next_.push_back(run);
+      } else {
+        poll_now(run);
+      }
+      return;
+    case action_kind::dismiss:
+      enqueue(request_class::dismiss, http_method::patch, task_target(s.task),
+              R"({"frontend_status":"done"})", run);
+      return;
+    case action_kind::wait:
+      waits_.push(wait_entry{now.steady + action.delay.count(), run});
+      return;
+    case action_kind::finish:
+      return;
+  }
+}
+
+void engine::finish_run(const std::string& run, instant now) {
+  auto it = runs_.find(run);
+  if (it == runs_.end()) return;
+  release_submit_slot(it->second);
+  run_report report = report_of(it->second.machine, it->second.resumed, now.wall);
+  if (!report.task.empty()) run_of_task_.erase(report.task);
+  runs_.erase(it);
+  emit(events::run_ended{report});
+  if (mode_ == mode::batch) reports_.push_back(std::move(report));
+  // Closed runs beyond the recent ones are history: memory follows the open work.
+  if (++closed_since_prune_ > 2 * recent_runs_kept) {
+    state_.prune(recent_runs_kept);
+    closed_since_prune_ = 0;
+  }
+}
+
+// ---- requests
+
+std::uint64_t engine::enqueue(request_class cls, http_method method, std::string target,
+                              std::string body, std::string key) {
+  const auto id = next_request_++;
+  requests_.emplace(
+      id, request_info{cls, method, std::move(target), std::move(body), std::move(key), 0, false});
+  queue_.push(cls, id);
+  return id;
+}
+
+void engine::on_response(std::uint64_t request, const transport_result& result, instant now) {
+  auto it = requests_.find(request);
+  if (it == requests_.end()) return;
+  const request_info info = std::move(it->second);
+  requests_.erase(it);
+  queue_.done();
+  if ((info.cls == request_class::dismiss || info.cls == request_class::foreign_dismiss) &&
+      dismissing_ > 0)
+    --dismissing_;
+  emit(events::request_done{info.method, info.target,
+                            result.ec && !result.body_too_large ? 0u : result.status,
+                            now.steady - info.sent_at});
+  if (exited_) return;
+  switch (info.cls) {
+    case request_class::lookup_page:
+    case request_class::status_page:
+      on_page_answer(info, result, now);
+      break;
+    case request_class::foreign_dismiss:
+      on_foreign_answer(info, result, now);
+      break;
+    default:
+      if (auto r = runs_.find(info.key); r != runs_.end())
+        on_run_answer(r->second, info.key, info, result, now);
+  }
+  settle(now);
+}
+
+void engine::deliver_polled(const std::string& run, const task& t, bool from_list, instant now) {
+  auto it = runs_.find(run);
+  if (it == runs_.end()) return;
+  auto& m = it->second.machine;
+  const auto& s = m.state();
+  emit(events::polled{run, s.intent.job, t.id, t.backend_status, from_list});
+  if (t.state() != backend_state::running)
+    emit(events::finished{run, s.intent.job, t.id, t.backend_status, t.backend_status_info,
+                          t.contracts_touched()});
+  advance(run, m.on_polled(t, now), now);
+}
+
+void engine::on_run_answer(run_slot& slot, const std::string& run, const request_info& info,
+                           const transport_result& result, instant now) {
+  auto& m = slot.machine;
+  const auto& s = m.state();
+  const std::string what = std::string(to_string(info.method)) + " " + info.target;
+  switch (info.cls) {
+    case request_class::submit: {
+      release_submit_slot(slot);
+      auto answer = submit_answer(result, what, wall(now));
+      if (answer) {
+        run_of_task_[answer->id] = run;
+        emit(events::submitted{run, s.intent.job, answer->id, false});
+        advance(run, m.on_submitted(*answer, now), now);
+      } else {
+        emit(events::retry{run, s.intent.job, "submit", answer.error().message, 0});
+        advance(run, m.on_submit_failed(answer.error(), now), now);
+      }
+      return;
+    }
+    case request_class::poll: {
+      auto answer = poll_answer(result, s.task, what, wall(now));
+      if (answer) {
+        deliver_polled(run, *answer, false, now);
+      } else {
+        const std::string label = "poll of task " + s.task;
+        emit(events::retry{run, s.intent.job, label, answer.error().message, 0});
+        advance(run, m.on_poll_failed(answer.error(), now), now);
+      }
+      return;
+    }
+    case request_class::dismiss: {
+      auto answer = dismiss_answer(result, what, wall(now));
+      if (answer) {
+        emit(events::dismissed{run, s.intent.job, s.task});
+        advance(run, m.on_dismissed(now), now);
+      } else {
+        const std::string label = "dismiss of task " + s.task;
+        emit(events::retry{run, s.intent.job, label, answer.error().message, 0});
+        advance(run, m.on_dismiss_failed(answer.error(), now), now);
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+void engine::on_foreign_answer(const request_info& info, const transport_result& result,
+                               instant now) {
+  foreign_pending_.erase(info.key);
+  auto answer = dismiss_answer(result, "PATCH " + info.target, wall(now));
+  emit(events::foreign_dismissed{info.key, answer ? std::string_view{} : answer.error().message});
+}
+
+}  // namespace zefortd

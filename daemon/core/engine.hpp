@@ -1,0 +1,218 @@
+// The socket-free core of everything that spans runs, in the manner of Boost.Redis's
+// multiplexer: it owns every run_machine (by run id and by task id), the journal's replayed
+// state, the request queue, the list rounds and the timers, and decides everything that is
+// not one run's business: batches, serve revisions, when the task list is read and who waits
+// on it, the dismissal gate, in-doubt matching, stop and reload.
+//
+// Events go in (an answer, a durable commit, a timer, stop, reload) with an injected `instant`;
+// actions come out of next_action() (commit these records, send this request, arm the timer,
+// drop the connections, compact, exit). The executor performs them and feeds the results back.
+// Write-ahead: a run's next request is never handed out before its records are committed.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <queue>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <variant>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/events.hpp"
+#include "core/instant.hpp"
+#include "core/journal_state.hpp"
+#include "core/list_pager.hpp"
+#include "core/request_queue.hpp"
+#include "core/run_machine.hpp"
+#include "core/run_report.hpp"
+#include "core/transport.hpp"
+
+namespace zefortd {
+
+namespace actions {
+struct commit {  // make these records durable, then call on_committed(id)
+  std::uint64_t id = 0;
+  std::vector<journal_record> records;
+};
+struct send {  // send this request, then call on_response(request.id, ...)
+  transport_request request;
+};
+struct arm_timer {  // call on_timer() at `at` (steady_never: no timer needed)
+  steady_ms at = steady_never;
+};
+struct drop_connections {};  // stop: fail every request in flight at once
+struct compact {};           // a good moment to rewrite the journal as its live state
+struct exit {                // the work is over: leave with this status
+  int status = 0;
+};
+}  // namespace actions
+
+using engine_action = std::variant<actions::commit, actions::send, actions::arm_timer,
+                                   actions::drop_connections, actions::compact, actions::exit>;
+
+class engine {
+ public:
+  engine(config cfg, journal_state replayed, std::uint64_t seed);
+
+  void subscribe(event_sink sink) { sinks_.push_back(std::move(sink)); }
+
+  // `zefortd run`: resume interrupted batches, then run `jobs` once as a new batch; exits when
+  // every run has ended. `zefortd serve`: resume open runs, run each new revision of an
+  // unscheduled job; exits only after stop().
+  void start_batch(const std::vector<std::string>& jobs, instant now);
+  void start_serve(instant now);
+
+  void on_committed(std::uint64_t commit, instant now);
+  // The journal can no longer promise anything: exit at once, nothing more is sent.
+  void on_commit_failed(instant now);
+  void on_response(std::uint64_t request, const transport_result&, instant now);
+  void on_timer(instant now);
+  // SIGTERM, SIGINT (and SIGHUP for `run`): nothing new leaves; exits once the requests in
+  // flight have failed and the commits in flight are durable.
+  void stop(instant now);
+  // SIGHUP under serve: the jobs and polling settings of `fresh` apply from now on.
+  void reload(config fresh, instant now);
+
+  std::optional<engine_action> next_action();
+
+  const journal_state& state() const { return state_; }
+  const config& configuration() const { return cfg_; }
+  // `zefortd run`: every run of this invocation, in the order they started.
+  const std::vector<run_report>& reports() const { return reports_; }
+  std::size_t open_runs() const { return runs_.size(); }
+  bool exited() const { return exited_; }
+  bool interrupted() const { return interrupted_; }
+
+  // Closed runs kept in memory for `status` and compaction (older ones are pruned).
+  static constexpr std::size_t recent_runs_kept = 20;
+  // Foreign dismissals queued at most at once.
+  static constexpr std::size_t max_foreign_dismissals = 32;
+
+ private:
+  struct run_slot {
+    run_machine machine;
+    bool resumed = false;
+    bool holds_submit = false;     // counts in submits_in_flight_
+    std::uint64_t list_round = 0;  // the status round that serves its poll (0: none)
+  };
+  struct request_info {
+    request_class cls;
+    http_method method;
+    std::string target;
+    std::string body;
+    std::string key;  // the run id, or the task id of a foreign dismissal
+    steady_ms sent_at = 0;
+    bool sent = false;
+  };
+  struct pending_start {
+    std::string job;
+    std::string batch;
+  };
+  struct wait_entry {
+    steady_ms at;
+    std::string run;
+    bool operator>(const wait_entry& o) const { return at > o.at; }
+  };
+  struct round_state {
+    explicit round_state(const boost::urls::url& base) : pager(base) {}
+    std::uint64_t id = 0;
+    bool lookup = false;                   // gates dismissals while it pages
+    std::vector<std::string> lookup_runs;  // in-doubt runs not matched yet
+    std::vector<std::string> status_runs;  // runs whose poll this round serves
+    list_pager pager;
+    steady_ms retry_at = steady_never;
+    std::unordered_set<std::string> listed;  // task ids seen (census of lingering tasks)
+  };
+  using continuation = std::function<void(instant)>;
+
+  // Runs.
+  void admit_starts(instant now);
+  void start_run(run_machine machine, bool resumed, bool holds_submit, instant now);
+  void advance(const std::string& run, run_step step, instant now);
+  void perform(const std::string& run, const run_action& action, instant now);
+  void finish_run(const std::string& run, instant now);
+  void take_submit_slot(run_slot&);
+  void release_submit_slot(run_slot&);
+  intent_record new_intent(const job_config& job, const std::string& batch, instant now);
+  bool list_mode() const;
+
+  // Requests.
+  std::uint64_t enqueue(request_class, http_method, std::string target, std::string body,
+                        std::string key);
+  std::string task_target(std::string_view task) const;
+  void on_run_answer(run_slot&, const std::string& run, const request_info&,
+                     const transport_result&, instant now);
+  void on_foreign_answer(const request_info&, const transport_result&, instant now);
+
+  // List rounds (engine_rounds.cpp).
+  bool dismissals_gated() const;
+  void maybe_start_round(instant now);
+  void on_page_answer(const request_info&, const transport_result&, instant now);
+  void route_page(const task_page&, instant now);
+  void finish_round(bool complete, const api_failure* failure, instant now);
+  void poll_now(const std::string& run);
+  void deliver_polled(const std::string& run, const task&, bool from_list, instant now);
+
+  // Batches and revisions (engine_batches.cpp).
+  void start_new_revisions(instant now);
+  void check_idle(instant now);
+  void finish(int status);
+
+  // Plumbing.
+  void emit(const event&);
+  void commit_then(std::vector<journal_record> records, continuation next);
+  void apply(journal_record record);
+  void settle(instant now);
+  std::string new_id(std::string_view prefix);
+  std::chrono::system_clock::time_point wall(instant now) const;
+
+  config cfg_;
+  journal_state state_;
+  std::mt19937_64 rng_;
+  std::vector<event_sink> sinks_;
+  std::deque<engine_action> actions_;
+
+  enum class mode { idle, batch, serve } mode_ = mode::idle;
+  std::unordered_map<std::string, run_slot> runs_;
+  std::unordered_map<std::string, std::string> run_of_task_;
+  std::deque<pending_start> pending_starts_;
+  std::unordered_set<std::string> pending_jobs_;  // serve: revisions queued, not yet started
+  std::deque<std::string> submit_waiters_;        // resubmissions waiting for a slot
+  unsigned submits_in_flight_ = 0;                // intents whose POST has no answer yet
+  std::vector<run_report> reports_;
+  std::size_t closed_since_prune_ = 0;
+
+  request_queue queue_;
+  std::unordered_map<std::uint64_t, request_info> requests_;  // queued or in flight
+  std::uint64_t next_request_ = 1;
+  unsigned dismissing_ = 0;  // dismissals in flight (they shift the list's pages)
+  std::priority_queue<wait_entry, std::vector<wait_entry>, std::greater<>> waits_;
+  steady_ms armed_ = steady_never;
+
+  std::optional<round_state> round_;
+  std::vector<std::string> lookup_next_;  // in-doubt runs for the next round
+  std::vector<std::string> status_next_;  // runs whose poll the next status round serves
+  steady_ms last_status_round_ = INT64_MIN / 2;
+  std::uint64_t next_round_ = 1;
+  static constexpr std::uint64_t next_status_round = UINT64_MAX;
+  std::unordered_set<std::string> foreign_pending_;
+
+  std::vector<journal_record> pending_records_;
+  std::uint64_t next_commit_ = 1;
+  std::map<std::uint64_t, std::vector<continuation>> after_commit_;
+  std::vector<continuation> next_continuations_;  // for the commit being gathered
+  unsigned commits_in_flight_ = 0;
+
+  bool started_ = false;
+  bool finishing_ = false;
+  bool stopping_ = false;
+  bool interrupted_ = false;
+  bool exited_ = false;
+};
+
+}  // namespace zefortd

@@ -1,0 +1,89 @@
+// See event_log.hpp.
+#include "core/event_log.hpp"
+
+#include "core/log.hpp"
+
+namespace zefortd {
+namespace {
+
+struct line_for {
+  void operator()(const events::submitted& e) const {
+    if (e.adopted)
+      log_notice("job ", e.job, ": found the in-doubt submission as task ", e.task);
+    else
+      log_info("job ", e.job, ": submitted, task ", e.task);
+  }
+  void operator()(const events::polled& e) const {
+    log_debug("job ", e.job, ": task ", e.task, " is ", e.backend_status,
+              e.from_list ? " (list)" : "");
+  }
+  void operator()(const events::finished& e) const {
+    if (e.info.empty())
+      log_info("job ", e.job, ": task ", e.task, " finished: ", e.backend_status, ", ", e.contracts,
+               e.contracts == 1 ? " contract" : " contracts");
+    else
+      log_info("job ", e.job, ": task ", e.task, " finished: ", e.backend_status, " (", e.info,
+               "), ", e.contracts, e.contracts == 1 ? " contract" : " contracts");
+  }
+  void operator()(const events::dismissed& e) const {
+    log_info("job ", e.job, ": task ", e.task, " dismissed");
+  }
+  void operator()(const events::in_doubt& e) const {
+    log_notice("job ", e.job, ": submission in doubt; looking it up in the task list");
+  }
+  void operator()(const events::resubmitted& e) const {
+    log_notice("job ", e.job, ": in-doubt submission not in the task list; submitting again");
+  }
+  void operator()(const events::retry& e) const {
+    if (e.job.empty())
+      log_warning("task ", e.what, " failed: ", e.message);
+    else
+      log_warning("job ", e.job, ": ", e.what, " failed: ", e.message);
+  }
+  void operator()(const events::request_done& e) const {
+    log_debug(to_string(e.method), " ", e.target, " -> ",
+              e.status ? std::to_string(e.status) : std::string("no answer"), " in ", e.latency,
+              " ms");
+  }
+  void operator()(const events::run_ended& e) const {
+    const auto& r = e.report;
+    switch (r.outcome) {
+      case run_outcome::none:  // interrupted: resumes on the next start
+      case run_outcome::dismissed:
+      case run_outcome::finished:
+        break;
+      case run_outcome::stalled:
+        log_error("job ", r.job, ": stopped tracking task ", r.task.empty() ? "(none)" : r.task,
+                  ": ", r.detail, "; it stays open in the journal and resumes on the next start");
+        break;
+      default:
+        log_error("job ", r.job, ": ", to_string(r.outcome), r.detail.empty() ? "" : ": ",
+                  r.detail);
+    }
+  }
+  void operator()(const events::batch_resumed& e) const {
+    log_notice("resuming interrupted batch ", e.batch, " (", e.jobs,
+               e.jobs == 1 ? " job)" : " jobs)");
+  }
+  void operator()(const events::job_skipped& e) const { log_notice("job ", e.job, ": ", e.reason); }
+  void operator()(const events::foreign_dismissed& e) const {
+    if (e.error.empty())
+      log_info("dismissed finished task ", e.task, " left by another client (dismiss_foreign)");
+    else
+      log_warning("dismissing foreign task ", e.task, " failed: ", e.error);
+  }
+  void operator()(const events::reloaded& e) const {
+    if (e.restart_needed)
+      log_warning("api.* and state.* changes take effect on restart; jobs and polling reload now");
+    log_notice("configuration reloaded: ", e.jobs, e.jobs == 1 ? " job" : " jobs");
+  }
+  void operator()(const events::stopping&) const {}
+};
+
+}  // namespace
+
+void log_event(const event& e) {
+  std::visit(line_for{}, e);
+}
+
+}  // namespace zefortd

@@ -1,0 +1,53 @@
+// Which request leaves next. Requests wait here, by class, until a connection is free and the
+// rate limit allows: in-doubt lookups first (a finished task loses its body, so every second
+// counts), then dismissals and submissions, then polls. Dismissals can be held back as a class
+// while a lookup pages the task list (they would shift its pages). Pure arithmetic on time.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <optional>
+
+#include "core/instant.hpp"
+#include "core/rate_limiter.hpp"
+
+namespace zefortd {
+
+enum class request_class : unsigned {
+  lookup_page,      // a page of the task list for an in-doubt lookup
+  dismiss,          // PATCH one of our tasks
+  submit,           // POST an intent
+  poll,             // GET one task
+  status_page,      // a page of the task list instead of many polls
+  foreign_dismiss,  // dismiss_foreign: another client's finished task
+};
+inline constexpr std::size_t request_classes = 6;
+
+class request_queue {
+ public:
+  request_queue(unsigned connections, double rate_limit);
+
+  void push(request_class, std::uint64_t id);
+  // The next request that may leave at `now`, or nullopt. `gate_dismissals` holds back both
+  // dismissal classes.
+  std::optional<std::uint64_t> pop(steady_ms now, bool gate_dismissals);
+  // A request that left has its answer (or failed): its connection is free.
+  void done();
+  // When a request held back by the rate limit may leave (steady_never if none is).
+  steady_ms wake_at() const { return wake_at_; }
+
+  unsigned in_flight() const { return in_flight_; }
+  std::size_t queued() const;
+  // Forgets every queued request (stop); the ones in flight still call done().
+  void clear();
+
+ private:
+  std::array<std::deque<std::uint64_t>, request_classes> queues_;
+  unsigned connections_;
+  unsigned in_flight_ = 0;
+  rate_limiter limiter_;
+  steady_ms wake_at_ = steady_never;
+};
+
+}  // namespace zefortd
