@@ -1,64 +1,36 @@
 // zefortd's entry point: parses the command line and hands over to the commands.
-#include <cstdio>
 #include <iostream>
 #include <string_view>
+#include <vector>
 
 #include "app/commands.hpp"
+#include "core/command_help.hpp"
+#include "core/command_line.hpp"
 #include "core/log.hpp"
-
-namespace {
-
-int usage_error(const std::string& message) {
-  std::cerr << "zefortd: " << message << "\nTry 'zefortd --help'.\n";
-  return zefortd::exit_code::usage;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace zefortd;
-  command_line cl;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
-    auto value = [&](std::string_view flag) -> const char* {
-      if (i + 1 >= argc) return nullptr;
-      (void)flag;
-      return argv[++i];
-    };
-    if (a == "-h" || a == "--help") {
-      std::cout << usage_text();
+  const std::vector<std::string_view> args(argv + 1, argv + argc);
+  const parsed_command_line parsed = parse_command_line(args);
+  switch (parsed.action) {
+    case parsed_command_line::what::help:
+      std::cout << help_text(parsed.topic);
       return exit_code::ok;
-    } else if (a == "--version") {
-      std::cout << "zefortd 0.1.0\n";
+    case parsed_command_line::what::version:
+      std::cout << "zefortd " << ZEFORTD_VERSION << "\n";
       return exit_code::ok;
-    } else if (a == "-c" || a == "--config") {
-      const char* v = value(a);
-      if (!v) return usage_error("-c needs a file");
-      cl.config_file = v;
-    } else if (a.rfind("--config=", 0) == 0) {
-      cl.config_file = std::string(a.substr(9));
-    } else if (a == "--job") {
-      const char* v = value(a);
-      if (!v) return usage_error("--job needs a job name");
-      cl.jobs.emplace_back(v);
-    } else if (a == "--log-level") {
-      const char* v = value(a);
-      log_level level;
-      if (!v || !parse_log_level(v, level))
-        return usage_error("--log-level takes debug, info, notice, warning or error");
-      set_log_level(level);
-    } else if (a == "--json") {
-      cl.json = true;
-    } else if (a == "--dry-run") {
-      cl.dry_run = true;
-    } else if (!a.empty() && a[0] == '-') {
-      return usage_error("unknown option '" + std::string(a) + "'");
-    } else if (cl.command.empty()) {
-      cl.command = a;
-    } else {
-      cl.arguments.emplace_back(a);
-    }
+    case parsed_command_line::what::error:
+      std::cerr << "zefortd: " << parsed.message << "\n";
+      return exit_code::usage;
+    case parsed_command_line::what::execute:
+      break;
   }
-  if (cl.command.empty()) return usage_error("no command given");
+  const command_line& cl = parsed.line;
+  // --quiet keeps warnings and errors; an explicit --log-level says exactly what is wanted.
+  if (cl.level) {
+    set_log_level(*cl.level);
+  } else if (cl.quiet) {
+    set_log_level(log_level::warning);
+  }
   return run_command(cl);
 }

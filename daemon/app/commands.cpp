@@ -125,49 +125,11 @@ int cmd_journal(const command_line& cl, const config& cfg) {
 
 }  // namespace
 
-std::string usage_text() {
-  return R"(Usage: zefortd [OPTIONS] COMMAND
-
-Runs bulk operations against the Zefort API: submits jobs, polls their tasks with backoff,
-dismisses finished tasks, and journals everything so that a crash loses and repeats nothing.
-
-Commands:
-  serve                 run as a daemon until SIGTERM: resume open tasks, run each
-                        unscheduled job once per payload revision
-  run [--job NAME]...   run the jobs (all, or those named) once now, wait until every task
-                        is finished and dismissed, print a summary; an interrupted run
-                        resumes when started again. --dry-run prints what would be sent.
-  validate              check the configuration and job files, print what was found
-  status [--json]       open tasks and recent runs, from the journal (works while a daemon runs)
-  journal check|repair  verify the journal; repair keeps every record up to the last good one
-                        and moves the file as found aside
-
-Options:
-  -c, --config FILE     configuration file (default $CONFIGURATION_DIRECTORY/zefortd.yaml,
-                        else /etc/zefortd/zefortd.yaml)
-  --log-level LEVEL     debug, info (default), notice, warning, error
-  -h, --help            this text
-  --version             the version
-
-Exit status:
-  0    success (run: every task done and dismissed; journal: sound)
-  1    run: a task finished with a backend failure; journal check: torn tail (cut on next start)
-  2    bad command line, invalid configuration, or no API key
-  3    run: the API refused a request (rejected submission, bad key, untrusted certificate),
-       or a task was lost
-  4    run: a task was still pending after polling.give_up_after
-  5    journal corrupt, locked by another zefortd, or a write/fsync failed
-  70   internal error
-  130  interrupted by SIGINT/SIGTERM: run the same command again to resume
-When several apply, the largest is returned.
-)";
-}
-
 int run_command(const command_line& cl) {
   try {
-    if (cl.command != "validate" && cl.command != "run" && cl.command != "serve" &&
-        cl.command != "status" && cl.command != "journal") {
-      std::cerr << "zefortd: unknown command '" << cl.command << "'\nTry 'zefortd --help'.\n";
+    // parse_command_line() has refused unknown commands and misplaced options already.
+    if (!find_command(cl.command)) {
+      std::cerr << "zefortd: unknown command '" << cl.command << "'\n";
       return exit_code::usage;
     }
     config cfg = load_config(config_path(cl));

@@ -1,9 +1,13 @@
 // Logging to stderr; see log.hpp.
 #include "core/log.hpp"
 
+#include <sys/stat.h>
+
+#include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
+#include <string>
 
 namespace zefortd {
 namespace {
@@ -26,8 +30,9 @@ const char* level_name(log_level l) {
   return "?";
 }
 
+// Decided once: stderr is not redirected while zefortd runs.
 bool under_journald() {
-  static const bool yes = std::getenv("JOURNAL_STREAM") != nullptr;
+  static const bool yes = is_journal_stream(std::getenv("JOURNAL_STREAM"), fileno(stderr));
   return yes;
 }
 
@@ -51,15 +56,33 @@ bool parse_log_level(std::string_view text, log_level& out) {
   return false;
 }
 
-void log_line(log_level level, std::string_view message) {
+bool is_journal_stream(const char* journal_stream, int fd) {
+  if (!journal_stream) return false;
+  const std::string_view text = journal_stream;
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos) return false;
+  std::uintmax_t device = 0, inode = 0;
+  const char* const first = text.data();
+  const char* const middle = first + colon;
+  const char* const last = first + text.size();
+  const auto d = std::from_chars(first, middle, device);
+  const auto i = std::from_chars(middle + 1, last, inode);
+  if (d.ec != std::errc{} || d.ptr != middle || i.ec != std::errc{} || i.ptr != last) return false;
+  struct stat st {};
+  if (fstat(fd, &st) != 0) return false;
+  return static_cast<std::uintmax_t>(st.st_dev) == device &&
+         static_cast<std::uintmax_t>(st.st_ino) == inode;
+}
+
+std::string format_log_line(log_level level, std::string_view message, bool journal,
+                            std::time_t now) {
   std::string line;
-  if (under_journald()) {
+  if (journal) {
     line = "<" + std::to_string(static_cast<int>(level)) + ">";
   } else {
     char stamp[32];
-    std::time_t t = std::time(nullptr);
     std::tm tm{};
-    gmtime_r(&t, &tm);
+    gmtime_r(&now, &tm);
     std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ ", &tm);
     line = stamp;
     line += level_name(level);
@@ -67,6 +90,11 @@ void log_line(log_level level, std::string_view message) {
   }
   line.append(message);
   line += '\n';
+  return line;
+}
+
+void log_line(log_level level, std::string_view message) {
+  const std::string line = format_log_line(level, message, under_journald(), std::time(nullptr));
   // One write per line so lines from a crash are never interleaved halfway.
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);

@@ -1,7 +1,9 @@
-// Logging to stderr, one line per event, with a level. Under systemd (JOURNAL_STREAM set) lines
-// carry sd-daemon "<N>" priority prefixes instead of a timestamp.
+// Logging to stderr, one line per event, with a level. When stderr is the journal's stream
+// ($JOURNAL_STREAM names its device and inode) lines carry sd-daemon "<N>" priority prefixes
+// instead of a timestamp.
 #pragma once
 
+#include <ctime>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -14,6 +16,17 @@ void set_log_level(log_level);
 log_level current_log_level();
 bool parse_log_level(std::string_view text, log_level& out);
 void log_line(log_level level, std::string_view message);
+
+// Whether `fd` is the stream that `journal_stream` names. systemd sets $JOURNAL_STREAM to
+// "DEVICE:INODE" (decimal) of a service's stdout/stderr when they go to the journal; a process
+// that inherited the variable but writes to a file, a pipe or a terminal must not be taken for
+// the journal, so the numbers are compared with fstat(fd). Null or malformed: false.
+bool is_journal_stream(const char* journal_stream, int fd);
+
+// One line as written: "<N>message\n" for the journal, else "2026-11-29T12:47:09Z level:
+// message\n" with `now` in UTC.
+std::string format_log_line(log_level level, std::string_view message, bool journal,
+                            std::time_t now);
 
 template <class... Args>
 void log(log_level level, const Args&... args) {
