@@ -220,14 +220,29 @@ void engine::admit_starts(instant now) {
   }
 }
 
-void engine::start_run(run_machine machine, bool resumed, bool holds_submit, instant now) {
+std::string engine::add_run(run_machine machine, bool resumed, bool holds_submit) {
   std::string id = machine.state().intent.run;
   auto [it, fresh] = runs_.emplace(id, run_slot{std::move(machine), resumed});
   if (!fresh) throw std::logic_error("engine: run " + id + " started twice");
   auto& slot = it->second;
   if (holds_submit) take_submit_slot(slot);
   if (!slot.machine.state().task.empty()) run_of_task_[slot.machine.state().task] = id;
-  advance(id, slot.machine.start(now), now);
+  return id;
+}
+
+void engine::start_run(run_machine machine, bool resumed, bool holds_submit, instant now) {
+  const std::string id = add_run(std::move(machine), resumed, holds_submit);
+  advance(id, runs_.at(id).machine.start(now), now);
+}
+
+void engine::resume_runs(std::vector<run_state> states, instant now) {
+  // All of them count before any polls: how many are open decides per-task polls or lists.
+  std::vector<std::string> ids;
+  for (auto& s : states)
+    ids.push_back(add_run(run_machine::resume(std::move(s), cfg_.polling, rng_()), true, false));
+  for (const auto& id : ids)
+    if (auto it = runs_.find(id); it != runs_.end())
+      advance(id, it->second.machine.start(now), now);
 }
 
 void engine::advance(const std::string& run, run_step step, instant now) {

@@ -132,7 +132,9 @@ class engine {
 
   // Runs.
   void admit_starts(instant now);
+  std::string add_run(run_machine machine, bool resumed, bool holds_submit);
   void start_run(run_machine machine, bool resumed, bool holds_submit, instant now);
+  void resume_runs(std::vector<run_state> states, instant now);
   void advance(const std::string& run, run_step step, instant now);
   void perform(const std::string& run, const run_action& action, instant now);
   void finish_run(const std::string& run, instant now);

@@ -23,6 +23,7 @@ void engine::start_batch(const std::vector<std::string>& jobs, instant now) {
   mode_ = mode::batch;
   started_ = true;
   std::set<std::string> covered;
+  std::vector<run_state> resumed;
   std::vector<batch_record> open;
   for (const batch_state* b : state_.open_batches()) open.push_back(b->record);
   for (const auto& b : open) {
@@ -33,11 +34,10 @@ void engine::start_batch(const std::vector<std::string>& jobs, instant now) {
     for (const run_state* s : state_.runs_of_batch(b.batch)) runs.push_back(*s);
     for (auto& s : runs) {
       with_intent.insert(s.intent.job);
-      const bool open_run = s.open();
-      auto m = run_machine::resume(std::move(s), cfg_.polling, rng_());
-      if (open_run) {
-        start_run(std::move(m), true, false, now);
+      if (s.open()) {
+        resumed.push_back(std::move(s));
       } else {
+        auto m = run_machine::resume(std::move(s), cfg_.polling, rng_());
         m.start(now);  // a closed run only reports how it ended
         run_report report = report_of(m, true, now.wall);
         emit(events::run_ended{report});
@@ -55,6 +55,7 @@ void engine::start_batch(const std::vector<std::string>& jobs, instant now) {
             events::job_skipped{name, "of the interrupted batch is no longer configured; skipped"});
     }
   }
+  resume_runs(std::move(resumed), now);
   std::vector<std::string> fresh;
   for (const auto& name : distinct(jobs))
     if (!covered.count(name)) fresh.push_back(name);
@@ -73,8 +74,7 @@ void engine::start_serve(instant now) {
   std::vector<run_state> resumed;
   for (const run_state* s : state_.open_runs())
     if (s->intent.batch.empty()) resumed.push_back(*s);  // batches resume under `run`
-  for (auto& s : resumed)
-    start_run(run_machine::resume(std::move(s), cfg_.polling, rng_()), true, false, now);
+  resume_runs(std::move(resumed), now);
   start_new_revisions(now);
   settle(now);
 }

@@ -1,0 +1,487 @@
+// Tests for core/engine: every rule that spans runs, driven by hand with values and an injected
+// clock (no io_context, no sockets, no sleeps): batches, the dismissal gate, list rounds and
+// their routing, in-doubt matching, foreign dismissals, stop, journal failures, give-up time.
+#include "core/engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+
+#include "core/exit_code.hpp"
+
+namespace zefortd {
+namespace {
+
+namespace json = boost::json;
+constexpr unix_ms wall0 = 1'700'000'000'000;
+constexpr steady_ms steady0 = 5'000'000;
+
+json::object body_of(int n) {
+  return json::object{{"attributes", json::object{{"n", n}}},
+                      {"status", "done"},
+                      {"search", json::object{{"q", "job " + std::to_string(n)}}}};
+}
+
+config make_config(int jobs, unsigned connections = 4) {
+  config cfg;
+  cfg.file = "/test/zefortd.yaml";
+  cfg.api.base_url = *boost::urls::parse_uri("https://api.test/api/");
+  cfg.api.connections = connections;
+  cfg.api.rate_limit = 0;
+  cfg.polling.initial_delay = std::chrono::seconds(2);
+  cfg.polling.max_delay = std::chrono::seconds(60);
+  cfg.polling.give_up_after = std::chrono::hours(1);
+  cfg.polling.list_above = 0;
+  for (int i = 0; i < jobs; ++i) {
+    job_config j;
+    j.name = "job-" + std::to_string(i);
+    j.payload = body_of(i);
+    cfg.jobs.push_back(std::move(j));
+  }
+  return cfg;
+}
+
+intent_record intent(const std::string& run, int job, const std::string& batch) {
+  intent_record r;
+  r.run = run;
+  r.job = "job-" + std::to_string(job);
+  r.revision = "rev";
+  r.batch = batch;
+  r.endpoint = "contracts/bulk_update/";
+  r.body = body_of(job);
+  r.at = wall0 - 1000;
+  return r;
+}
+
+journal_state state_of(const std::vector<journal_record>& records) {
+  journal_state s;
+  for (const auto& r : records) EXPECT_FALSE(s.apply(r));
+  return s;
+}
+
+std::string task_json(const std::string& id, const std::string& status,
+                      const json::object* data = nullptr) {
+  json::object t{{"id", id}, {"backend_status", status}, {"frontend_status", "pending"}};
+  t["details"] = json::object{{"data", data ? json::value(*data) : json::value(json::object{})}};
+  return json::serialize(t);
+}
+
+transport_result answer(unsigned status, std::string body) {
+  transport_result r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+// Performs the engine's actions by hand: records what it asked for.
+struct driver {
+  explicit driver(config cfg, journal_state st = {}) : e(std::move(cfg), std::move(st), 7) {}
+
+  instant now() const { return {steady, wall}; }
+  void drain() {
+    while (auto a = e.next_action()) {
+      if (auto* c = std::get_if<actions::commit>(&*a)) {
+        for (auto& r : c->records) records.push_back(r);
+        commits.push_back(c->id);
+      } else if (auto* s = std::get_if<actions::send>(&*a)) {
+        sent.push_back(s->request);
+      } else if (auto* t = std::get_if<actions::arm_timer>(&*a)) {
+        timer = t->at;
+      } else if (std::holds_alternative<actions::drop_connections>(*a)) {
+        dropped = true;
+      } else if (auto* x = std::get_if<actions::exit>(&*a)) {
+        exit_status = x->status;
+      }
+    }
+  }
+  // Every commit handed out becomes durable.
+  void sync() {
+    while (!commits.empty()) {
+      auto id = commits.front();
+      commits.erase(commits.begin());
+      e.on_committed(id, now());
+      drain();
+    }
+  }
+  transport_request take(std::size_t i = 0) {
+    auto r = sent.at(i);
+    sent.erase(sent.begin() + static_cast<std::ptrdiff_t>(i));
+    return r;
+  }
+  void reply(const transport_request& r, transport_result result) {
+    e.on_response(r.id, result, now());
+    drain();
+  }
+  void advance_to_timer() {
+    ASSERT_NE(timer, steady_never);
+    wall += timer - steady;
+    steady = timer;
+    timer = steady_never;
+    e.on_timer(now());
+    drain();
+  }
+  template <class R>
+  std::size_t count_records() const {
+    std::size_t n = 0;
+    for (const auto& r : records) n += std::holds_alternative<R>(r);
+    return n;
+  }
+
+  engine e;
+  steady_ms steady = steady0;
+  unix_ms wall = wall0;
+  std::vector<journal_record> records;
+  std::vector<std::uint64_t> commits;
+  std::vector<transport_request> sent;
+  steady_ms timer = steady_never;
+  bool dropped = false;
+  int exit_status = -1;
+};
+
+std::vector<journal_record> whole_run(const std::string& run, int job, const std::string& batch,
+                                      const std::string& task) {
+  return {intent(run, job, batch), submitted_record{run, task, false, wall0 - 900},
+          finished_record{run, "done", "", 1, wall0 - 800}, dismissed_record{run, wall0 - 700}};
+}
+
+TEST(Engine, IntentIsDurableBeforeThePostLeaves) {
+  driver d(make_config(1));
+  d.e.start_batch({"job-0"}, d.now());
+  d.drain();
+  EXPECT_TRUE(d.sent.empty()) << "nothing leaves before the batch and intent are durable";
+  ASSERT_EQ(d.commits.size(), 1u);
+  EXPECT_EQ(d.count_records<batch_record>(), 1u);
+  EXPECT_EQ(d.count_records<intent_record>(), 1u);
+  d.sync();
+  ASSERT_EQ(d.sent.size(), 1u);
+  EXPECT_EQ(d.sent[0].method, http_method::post);
+  EXPECT_EQ(d.sent[0].target, "/api/contracts/bulk_update/");
+  EXPECT_EQ(json::parse(d.sent[0].body), json::value(body_of(0)));
+}
+
+TEST(Engine, AWholeBatchEndsWithItsEndRecordAndExitZero) {
+  driver d(make_config(1));
+  d.e.start_batch({"job-0"}, d.now());
+  d.drain();
+  d.sync();
+  d.reply(d.take(), answer(201, task_json("tk-1", "pending")));
+  EXPECT_TRUE(d.sent.empty()) << "the task id is durable before the first poll";
+  d.sync();
+  d.advance_to_timer();
+  ASSERT_EQ(d.sent.size(), 1u);
+  EXPECT_EQ(d.sent[0].target, "/api/tasks/tk-1/");
+  d.reply(d.take(), answer(200, task_json("tk-1", "done")));
+  d.sync();
+  ASSERT_EQ(d.sent.size(), 1u);
+  EXPECT_EQ(d.sent[0].method, http_method::patch);
+  d.reply(d.take(), answer(204, ""));  // any 2xx dismisses, even without a body
+  d.sync();
+  EXPECT_EQ(d.count_records<batch_end_record>(), 1u);
+  EXPECT_EQ(d.exit_status, exit_code::ok);
+  ASSERT_EQ(d.e.reports().size(), 1u);
+  EXPECT_EQ(d.e.reports()[0].outcome, run_outcome::dismissed);
+}
+
+TEST(Engine, ABatchNamingAJobTwiceClosesAfterACrash) {
+  // `--job X --job X`, then a crash after the run finished: one run, two names.
+  std::vector<journal_record> j{batch_record{"b-1", {"job-0", "job-0"}, wall0 - 2000}};
+  for (auto& r : whole_run("r-1", 0, "b-1", "tk-1")) j.push_back(r);
+  driver d(make_config(1), state_of(j));
+  d.e.start_batch({}, d.now());
+  d.drain();
+  d.sync();
+  EXPECT_EQ(d.count_records<batch_end_record>(), 1u);
+  EXPECT_EQ(d.count_records<intent_record>(), 0u) << "the job was not run again";
+  EXPECT_EQ(d.exit_status, exit_code::ok);
+}
+
+TEST(Engine, ABatchWhoseJobWasRemovedFromTheConfigurationCloses) {
+  std::vector<journal_record> j{batch_record{"b-1", {"job-0", "gone"}, wall0 - 2000}};
+  for (auto& r : whole_run("r-1", 0, "b-1", "tk-1")) j.push_back(r);
+  driver d(make_config(1), state_of(j));
+  d.e.start_batch({}, d.now());
+  d.drain();
+  d.sync();
+  EXPECT_EQ(d.count_records<batch_end_record>(), 1u);
+  EXPECT_EQ(d.exit_status, exit_code::ok);
+}
+
+TEST(Engine, AJournalFailureExitsFiveAtOnce) {
+  driver d(make_config(3));
+  d.e.start_batch({"job-0", "job-1", "job-2"}, d.now());
+  d.drain();
+  d.e.on_commit_failed(d.now());
+  d.drain();
+  EXPECT_EQ(d.exit_status, exit_code::journal);
+  EXPECT_TRUE(d.dropped);
+  d.sync();  // a late confirmation changes nothing
+  EXPECT_TRUE(d.sent.empty());
+}
+
+TEST(Engine, DismissalsWaitWhileALookupPagesTheList) {
+  // r-1 is in doubt (intent only); r-2 finished and waits for its dismissal.
+  std::vector<journal_record> j{batch_record{"b-1", {"job-0", "job-1"}, wall0 - 2000},
+                                intent("r-1", 0, "b-1"), intent("r-2", 1, "b-1"),
+                                submitted_record{"r-2", "tk-2", false, wall0 - 900},
+                                finished_record{"r-2", "done", "", 1, wall0 - 800}};
+  driver d(make_config(2), state_of(j));
+  d.e.start_batch({}, d.now());
+  d.drain();
+  ASSERT_EQ(d.sent.size(), 1u) << "only the lookup's page leaves";
+  EXPECT_EQ(d.sent[0].target, "/api/tasks/");
+  // The list holds r-1's task, still pending with its body: adopted, not resubmitted.
+  const auto body = body_of(0);
+  json::array list;
+  list.push_back(json::parse(task_json("tk-1", "pending", &body)));
+  list.push_back(json::parse(task_json("tk-2", "done")));
+  d.reply(d.take(), answer(200, json::serialize(list)));
+  ASSERT_EQ(d.count_records<submitted_record>(), 1u);
+  EXPECT_TRUE(std::get<submitted_record>(d.records.back()).adopted);
+  d.sync();
+  // Now the gate is open: the dismissal of tk-2 leaves, and tk-1 gets polled.
+  bool dismissed = false;
+  for (const auto& r : d.sent) dismissed = dismissed || r.method == http_method::patch;
+  EXPECT_TRUE(dismissed);
+  EXPECT_EQ(d.count_records<intent_record>(), 0u);
+}
+
+TEST(Engine, ALookupStartsOnlyAfterTheDismissalsInFlightAnswer) {
+  std::vector<journal_record> j{batch_record{"b-1", {"job-0", "job-1"}, wall0 - 2000},
+                                intent("r-2", 1, "b-1"),
+                                submitted_record{"r-2", "tk-2", false, wall0 - 900},
+                                finished_record{"r-2", "done", "", 1, wall0 - 800}};
+  driver d(make_config(2), state_of(j));
+  d.e.start_batch({}, d.now());
+  d.drain();
+  d.sync();  // job-0's intent is durable; its POST and tk-2's PATCH leave
+  ASSERT_EQ(d.sent.size(), 2u);
+  auto post = d.sent[0].method == http_method::post ? d.take(0) : d.take(1);
+  auto patch = d.take(0);
+  ASSERT_EQ(patch.method, http_method::patch);
+  transport_result broken;
+  broken.ec = make_error_code(boost::system::errc::connection_reset);
+  broken.maybe_sent = true;
+  d.reply(post, broken);  // in doubt: a lookup is wanted at once...
+  EXPECT_TRUE(d.sent.empty()) << "...but not while a dismissal is in flight";
+  d.reply(patch, answer(200, task_json("tk-2", "done")));
+  d.sync();
+  ASSERT_EQ(d.sent.size(), 1u);
+  EXPECT_EQ(d.sent[0].target, "/api/tasks/");
+}
+
+TEST(Engine, NotFoundInTheListIsResubmittedWithARecord) {
+  std::vector<journal_record> j{batch_record{"b-1", {"job-0"}, wall0 - 2000},
+                                intent("r-1", 0, "b-1")};
+  driver d(make_config(1), state_of(j));
+  d.e.start_batch({}, d.now());
+  d.drain();
+  d.reply(d.take(), answer(200, "[]"));
+  EXPECT_EQ(d.count_records<resubmit_record>(), 1u);
+  EXPECT_TRUE(d.sent.empty()) << "the resubmission waits for its record";
+  d.sync();
+  ASSERT_EQ(d.sent.size(), 1u);
+  EXPECT_EQ(d.sent[0].method, http_method::post);
+}
+
+TEST(Engine, OneStatusRoundServesEveryWaitingRunByTaskId) {
+  config cfg = make_config(5);
+  cfg.polling.list_above = 2;
+  std::vector<journal_record> j{
+      batch_record{"b-1", {"job-0", "job-1", "job-2", "job-3", "job-4"}, wall0}};
+  for (int i = 0; i < 5; ++i) {
+    j.push_back(intent("r-" + std::to_string(i), i, "b-1"));
+    j.push_back(
+        submitted_record{"r-" + std::to_string(i), "tk-" + std::to_string(i), false, wall0});
+  }
+  driver d(cfg, state_of(j));
+  d.e.start_batch({}, d.now());
+  d.drain();
+  ASSERT_EQ(d.sent.size(), 1u) << "one list instead of five polls";
+  EXPECT_EQ(d.sent[0].target, "/api/tasks/");
+  json::array list;
+  for (int i = 4; i >= 0; --i)
+    list.push_back(json::parse(task_json("tk-" + std::to_string(i), "done")));
+  d.reply(d.take(), answer(200, json::serialize(list)));
+  EXPECT_EQ(d.count_records<finished_record>(), 5u);
+}
+
+TEST(Engine, ATaskMissingFromTheStatusListIsPolledItself) {
+  config cfg = make_config(3);
+  cfg.polling.list_above = 1;
+  std::vector<journal_record> j{batch_record{"b-1", {"job-0", "job-1", "job-2"}, wall0}};
+  for (int i = 0; i < 3; ++i) {
+    j.push_back(intent("r-" + std::to_string(i), i, "b-1"));
+    j.push_back(
+        submitted_record{"r-" + std::to_string(i), "tk-" + std::to_string(i), false, wall0});
+  }
+  driver d(cfg, state_of(j));
+  d.e.start_batch({}, d.now());
+  d.drain();
+  json::array list;
+  list.push_back(json::parse(task_json("tk-0", "pending")));
+  list.push_back(json::parse(task_json("tk-1", "pending")));
+  d.reply(d.take(), answer(200, json::serialize(list)));
+  ASSERT_EQ(d.sent.size(), 1u);
+  EXPECT_EQ(d.sent[0].target, "/api/tasks/tk-2/");
+}
+
+TEST(Engine, ForeignDismissalsAreBoundedAndWaitForTheLookup) {
+  config cfg = make_config(1);
+  cfg.polling.dismiss_foreign = true;
+  std::vector<journal_record> j{batch_record{"b-1", {"job-0"}, wall0 - 2000},
+                                intent("r-1", 0, "b-1")};
+  driver d(cfg, state_of(j));
+  d.e.start_batch({}, d.now());
+  d.drain();
+  json::object page{{"count", 100}, {"next", "https://api.test/api/tasks/?page=2"}};
+  json::array results;
+  for (int i = 0; i < 100; ++i)
+    results.push_back(json::parse(task_json("f-" + std::to_string(i), "done")));
+  page["results"] = results;
+  d.reply(d.take(), answer(200, json::serialize(page)));
+  ASSERT_EQ(d.sent.size(), 1u) << "the next page, and no dismissal while the lookup pages";
+  EXPECT_EQ(d.sent[0].target, "/api/tasks/?page=2");
+  d.reply(d.take(), answer(200, R"({"count":100,"next":null,"results":[]})"));
+  d.sync();
+  // However many foreign tasks a list holds, only a bounded number are queued.
+  std::size_t patches = 0;
+  while (!d.sent.empty()) {
+    auto r = d.take();
+    if (r.method == http_method::patch) {
+      ++patches;
+      d.reply(r, answer(200, "{}"));
+    } else {
+      d.reply(r, answer(201, task_json("tk-new", "pending")));
+    }
+    d.sync();
+  }
+  EXPECT_EQ(patches, engine::max_foreign_dismissals);
+}
+
+TEST(Engine, AListThatNeverEndsEndsTheRound) {
+  std::vector<journal_record> j{batch_record{"b-1", {"job-0"}, wall0 - 2000},
+                                intent("r-1", 0, "b-1")};
+  driver d(make_config(1), state_of(j));
+  d.e.start_batch({}, d.now());
+  d.drain();
+  std::size_t pages = 0;
+  while (!d.sent.empty() && d.sent[0].method == http_method::get && pages < 1000) {
+    auto r = d.take();
+    ++pages;
+    json::object page{{"count", 3},
+                      {"next", "https://api.test/api/tasks/?page=" + std::to_string(pages + 1)}};
+    page["results"] = json::array{json::parse(task_json("x-" + std::to_string(pages), "pending"))};
+    d.reply(r, answer(200, json::serialize(page)));
+  }
+  EXPECT_LE(pages, 2u * 3 + 10) << "bounded by the count the first page gave";
+  EXPECT_EQ(d.count_records<resubmit_record>(), 0u) << "a failed lookup never resubmits blind";
+}
+
+TEST(Engine, StopEndsALongRetryAfterWaitAtOnce) {
+  driver d(make_config(1));
+  d.e.start_batch({"job-0"}, d.now());
+  d.drain();
+  d.sync();
+  auto r = answer(429, R"({"detail":"slow down"})");
+  r.retry_after = "3600";
+  d.reply(d.take(), r);
+  EXPECT_GE(d.timer, d.steady + 3'600'000) << "the wait honours Retry-After";
+  EXPECT_EQ(d.exit_status, -1);
+  d.e.stop(d.now());
+  d.drain();
+  EXPECT_TRUE(d.dropped);
+  EXPECT_EQ(d.exit_status, exit_code::interrupted);
+  ASSERT_EQ(d.e.reports().size(), 1u);
+  EXPECT_EQ(d.e.reports()[0].outcome, run_outcome::none);
+}
+
+TEST(Engine, StopWaitsForTheRequestsInFlightThenSendsNothingNew) {
+  driver d(make_config(2));
+  d.e.start_batch({"job-0", "job-1"}, d.now());
+  d.drain();
+  d.sync();
+  ASSERT_EQ(d.sent.size(), 2u);
+  d.e.stop(d.now());
+  d.drain();
+  EXPECT_EQ(d.exit_status, -1) << "two POSTs have no answer yet";
+  d.reply(d.take(), answer(201, task_json("tk-1", "pending")));
+  d.sync();  // the task id still becomes durable: no lookup next time
+  EXPECT_EQ(d.count_records<submitted_record>(), 1u);
+  transport_result aborted;
+  aborted.ec = make_error_code(boost::system::errc::operation_canceled);
+  d.reply(d.take(), aborted);
+  d.sync();
+  EXPECT_TRUE(d.sent.empty());
+  EXPECT_EQ(d.exit_status, exit_code::interrupted);
+}
+
+TEST(Engine, GiveUpFollowsTheSteadyClockNotTheWallClock) {
+  driver d(make_config(1));
+  d.e.start_batch({"job-0"}, d.now());
+  d.drain();
+  d.sync();
+  d.reply(d.take(), answer(201, task_json("tk-1", "pending")));
+  d.sync();
+  // NTP steps the wall clock two days ahead; a few steady seconds pass.
+  d.wall += 2LL * 24 * 3600 * 1000;
+  d.advance_to_timer();
+  d.reply(d.take(), answer(200, task_json("tk-1", "pending")));
+  d.sync();
+  EXPECT_EQ(d.count_records<gave_up_record>(), 0u);
+  EXPECT_NE(d.timer, steady_never) << "still polling";
+}
+
+TEST(Engine, AtMostConnectionsIntentsAreInFlight) {
+  driver d(make_config(10, 3));
+  std::vector<std::string> names;
+  for (int i = 0; i < 10; ++i) names.push_back("job-" + std::to_string(i));
+  d.e.start_batch(names, d.now());
+  d.drain();
+  EXPECT_EQ(d.count_records<intent_record>(), 3u) << "a crash leaves at most three in doubt";
+}
+
+TEST(Engine, ServeRunsEachRevisionOnceAndReloadStartsNewOnes) {
+  config cfg = make_config(1);
+  driver d(cfg);
+  d.e.start_serve(d.now());
+  d.drain();
+  EXPECT_EQ(d.count_records<intent_record>(), 1u);
+  // The same configuration again: nothing new. A changed payload: a new revision, but only
+  // once the previous run is no longer open (overlap: skip).
+  d.e.reload(cfg, d.now());
+  d.drain();
+  EXPECT_EQ(d.count_records<intent_record>(), 1u);
+  config changed = cfg;
+  changed.jobs[0].payload["status"] = "active";
+  d.e.reload(changed, d.now());
+  d.drain();
+  EXPECT_EQ(d.count_records<intent_record>(), 1u) << "previous run still open";
+}
+
+TEST(RequestQueue, LookupsGoFirstAndDismissalsWaitAtTheGate) {
+  request_queue q(1, 0);
+  q.push(request_class::poll, 1);
+  q.push(request_class::dismiss, 2);
+  q.push(request_class::lookup_page, 3);
+  EXPECT_EQ(q.pop(0, true), std::optional<std::uint64_t>(3));
+  EXPECT_EQ(q.pop(0, true), std::nullopt) << "one connection";
+  q.done();
+  EXPECT_EQ(q.pop(0, true), std::optional<std::uint64_t>(1)) << "the dismissal is gated";
+  q.done();
+  EXPECT_EQ(q.pop(0, false), std::optional<std::uint64_t>(2));
+}
+
+TEST(RequestQueue, TheRateLimitHoldsRequestsAndSaysWhenToWake) {
+  request_queue q(8, 10);  // 10/s, burst 8
+  for (std::uint64_t i = 1; i <= 9; ++i) q.push(request_class::poll, i);
+  for (int i = 0; i < 8; ++i) EXPECT_TRUE(q.pop(1000, false));
+  EXPECT_EQ(q.pop(1000, false), std::nullopt) << "connections";
+  q.done();
+  EXPECT_EQ(q.pop(1000, false), std::nullopt) << "rate";
+  EXPECT_GT(q.wake_at(), 1000);
+  EXPECT_TRUE(q.pop(q.wake_at(), false));
+}
+
+}  // namespace
+}  // namespace zefortd
