@@ -103,7 +103,7 @@ std::optional<api_failure> failure_of(http_method method, const transport_result
   auto f = failure(verdict, r.status,
                    joined(what, r.body_too_large ? std::to_string(r.status) +
                                                        " (answer larger than the body limit)"
-                                                 : describe_status(r.status, r.body)));
+                                                 : describe_status(r.status, r.reason, r.body)));
   if (!r.retry_after.empty()) f.retry_after = parse_retry_after(r.retry_after, now);
   return f;
 }

@@ -86,74 +86,6 @@ std::optional<milliseconds> parse_retry_after(std::string_view header,
   return parse_http_date(value, now);
 }
 
-std::string_view reason_phrase(unsigned status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 201:
-      return "Created";
-    case 202:
-      return "Accepted";
-    case 204:
-      return "No Content";
-    case 301:
-      return "Moved Permanently";
-    case 302:
-      return "Found";
-    case 303:
-      return "See Other";
-    case 304:
-      return "Not Modified";
-    case 307:
-      return "Temporary Redirect";
-    case 308:
-      return "Permanent Redirect";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 406:
-      return "Not Acceptable";
-    case 408:
-      return "Request Timeout";
-    case 409:
-      return "Conflict";
-    case 410:
-      return "Gone";
-    case 411:
-      return "Length Required";
-    case 413:
-      return "Content Too Large";
-    case 414:
-      return "URI Too Long";
-    case 415:
-      return "Unsupported Media Type";
-    case 422:
-      return "Unprocessable Content";
-    case 429:
-      return "Too Many Requests";
-    case 500:
-      return "Internal Server Error";
-    case 501:
-      return "Not Implemented";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Unavailable";
-    case 504:
-      return "Gateway Timeout";
-    case 505:
-      return "HTTP Version Not Supported";
-  }
-  return {};
-}
-
 namespace {
 
 constexpr std::size_t max_description = 300;
@@ -294,9 +226,9 @@ std::string_view hint(unsigned status) {
 
 }  // namespace
 
-std::string describe_status(unsigned status, std::string_view body) {
+std::string describe_status(unsigned status, std::string_view reason, std::string_view body) {
   std::string head = std::to_string(status);
-  if (const auto reason = reason_phrase(status); !reason.empty()) (head += ' ') += reason;
+  if (!reason.empty()) (head += ' ') += reason;
   const std::string_view tail = hint(status);
 
   std::string detail = redact_credentials(one_line(body_detail(body)));

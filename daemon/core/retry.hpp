@@ -30,13 +30,11 @@ inline constexpr std::chrono::milliseconds max_retry_after{std::chrono::hours(1)
 std::optional<std::chrono::milliseconds> parse_retry_after(
     std::string_view header, std::chrono::system_clock::time_point now);
 
-// A one-line message for logs and errors, e.g. "401 Unauthorized: Invalid API key. (check the
-// API key)" or "400 Bad Request: search: This field is required.". Built from the status and
+// A one-line message for logs and errors from the status, its standard reason phrase (the
+// transport's, from Beast's table) and the body, e.g. "401 Unauthorized: Invalid API key. (check
+// the API key)" or "400 Bad Request: search: This field is required.". Built from the status and
 // the response body only, with anything that looks like an Authorization value redacted and
 // control characters flattened; at most about 300 characters.
-std::string describe_status(unsigned status, std::string_view body);
-
-// The standard reason phrase, or "" for a code we do not know.
-std::string_view reason_phrase(unsigned status);
+std::string describe_status(unsigned status, std::string_view reason, std::string_view body);
 
 }  // namespace zefortd

@@ -35,6 +35,7 @@ struct transport_result {
   std::string error_text;  // the edge's description of ec, with the TLS check that failed
 
   unsigned status = 0;      // HTTP status, 0 when none was read
+  std::string reason;       // the status's standard reason phrase, "" for an unknown code
   std::string retry_after;  // the Retry-After header, "" when absent
   std::string body;
 };

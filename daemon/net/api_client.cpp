@@ -2,6 +2,7 @@
 #include "net/api_client.hpp"
 
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/status.hpp>
 
 namespace zefortd {
 namespace {
@@ -61,6 +62,8 @@ asio::awaitable<transport_result> api_client::send(transport_request request) {
   // A default-constructed response says 200: read the status only when a header arrived.
   if (r.header_read) {
     out.status = r.response.result_int();
+    if (r.response.result() != http::status::unknown)
+      out.reason = std::string(http::obsolete_reason(r.response.result()));
     if (auto it = r.response.find(http::field::retry_after); it != r.response.end())
       out.retry_after = std::string(it->value());
     out.body = std::move(r.response.body());

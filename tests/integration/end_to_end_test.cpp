@@ -105,11 +105,14 @@ TEST(EndToEnd, SecondProcessOnTheSameJournalIsRefusedAtOnce) {
   auto config = write_config(dir / "zefortd.yaml", options_for(sb, dir.path()),
                              {example_job("long", "long running")});
 
-  child first(zefortd_bin, {"run", "-c", config.string()}, key_env());
-  auto submitted = [](std::string_view line) {
-    return line.find("submitted, task") != std::string_view::npos;
+  child first(zefortd_bin, {"run", "-c", config.string(), "--log-level", "debug"}, key_env());
+  // The first poll of the task leaves only once its id is durable (write-ahead): after it, the
+  // journal holds the open run. ("submitted, task" is logged when the answer arrives, before.)
+  auto polled = [](std::string_view line) {
+    return line.find("GET /api/tasks/") != std::string_view::npos &&
+           line.find("GET /api/tasks/ ") == std::string_view::npos;
   };
-  ASSERT_TRUE(first.wait_for_stderr_line(submitted, std::chrono::steady_clock::now() + 60s))
+  ASSERT_TRUE(first.wait_for_stderr_line(polled, std::chrono::steady_clock::now() + 60s))
       << first.wait(1s).describe();
 
   auto second = run_zefortd({"run", "-c", config.string()}, key_env(), 30s);
@@ -175,6 +178,32 @@ TEST(EndToEnd, ValidateAcceptsAGoodFileAndPointsAtTheMistakeInABadOne) {
   r = run_zefortd({"validate", "-c", bad.string()}, {});
   EXPECT_TRUE(r.exited(2)) << r.describe();
   EXPECT_TRUE(contains(r.err, bad.string() + ":" + std::to_string(line) + ":"));
+}
+
+}  // namespace
+}  // namespace zefortd::it
+
+namespace zefortd::it {
+namespace {
+
+TEST(EndToEnd, SigtermEndsARunThatWaitsOnALongRetryAfter) {
+  temp_dir dir;
+  // Every answer is a 429 asking for an hour: the run's only work is waiting.
+  sandbox sb(dir.path(), {"--rate-429", "1", "--retry-after", "3600", "--quiet"});
+  auto config = write_config(dir / "zefortd.yaml", options_for(sb, dir.path()),
+                             {example_job("patient", "waits an hour")});
+  child first(zefortd_bin, {"run", "-c", config.string()}, key_env());
+  auto throttled = [](std::string_view line) {
+    return line.find("429") != std::string_view::npos;
+  };
+  ASSERT_TRUE(first.wait_for_stderr_line(throttled, std::chrono::steady_clock::now() + 60s))
+      << first.wait(1s).describe();
+  const auto sent = std::chrono::steady_clock::now();
+  first.send(SIGTERM);
+  auto r = first.wait(60s);
+  EXPECT_TRUE(r.exited(130)) << r.describe();
+  // Not a speed figure: an hour's wait against the service manager's stop timeout.
+  EXPECT_LT(std::chrono::steady_clock::now() - sent, 30s) << "the Retry-After wait held the stop";
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "api.hpp"
+#include "core/api_key.hpp"
 #include "core/engine.hpp"
 #include "core/exit_code.hpp"
 
@@ -104,22 +105,6 @@ config make_config(const scenario& s) {
   return cfg;
 }
 
-std::string basic(const std::string& key) {
-  // Base64 of "KEY:" for the sandbox's Basic auth check.
-  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string in = key + ":", out;
-  for (std::size_t i = 0; i < in.size(); i += 3) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    if (i + 2 < in.size()) v |= static_cast<unsigned char>(in[i + 2]);
-    out += table[(v >> 18) & 63];
-    out += table[(v >> 12) & 63];
-    out += i + 1 < in.size() ? table[(v >> 6) & 63] : '=';
-    out += i + 2 < in.size() ? table[v & 63] : '=';
-  }
-  return "Basic " + out;
-}
-
 // The world around one engine: the API model, a disk that keeps only what was synced, the
 // network's delays, the timer, and the crashes.
 class world {
@@ -128,7 +113,7 @@ class world {
       : s_(s),
         rng_(s.seed ^ 0x9e3779b97f4a7c15ull),
         api_(s.api, s.seed),
-        auth_(basic(s.api.api_key)) {}
+        auth_(basic_auth_header(secret(s.api.api_key))) {}
 
   // Runs `zefortd run` (again after every crash or stop) until a run ends on its own.
   void run() {

@@ -105,40 +105,44 @@ TEST(RetryAfter, GarbageAndNegativeAreRejected) {
 }
 
 TEST(RetryDescribe, UnauthorizedWithDetailAndHint) {
-  EXPECT_EQ(describe_status(401, R"({"detail": "Invalid API key."})"),
+  EXPECT_EQ(describe_status(401, "Unauthorized", R"({"detail": "Invalid API key."})"),
             "401 Unauthorized: Invalid API key. (check the API key)");
-  EXPECT_EQ(describe_status(403, ""), "403 Forbidden (check the API key)");
+  EXPECT_EQ(describe_status(403, "Forbidden", ""), "403 Forbidden (check the API key)");
 }
 
 TEST(RetryDescribe, BadRequestNamesFields) {
-  EXPECT_EQ(describe_status(400, R"({"search": ["This field is required."]})"),
+  EXPECT_EQ(describe_status(400, "Bad Request", R"({"search": ["This field is required."]})"),
             "400 Bad Request: search: This field is required.");
-  EXPECT_EQ(describe_status(400, R"({"attributes": {"end_date": ["Enter a valid date."]},
+  EXPECT_EQ(
+      describe_status(400, "Bad Request", R"({"attributes": {"end_date": ["Enter a valid date."]},
                                      "status": ["\"finished\" is not a valid choice.", "Bad."]})"),
-            "400 Bad Request: attributes.end_date: Enter a valid date.; "
-            "status: \"finished\" is not a valid choice.; status: Bad.");
-  EXPECT_EQ(describe_status(400, R"({"non_field_errors": ["Nothing to update."]})"),
+      "400 Bad Request: attributes.end_date: Enter a valid date.; "
+      "status: \"finished\" is not a valid choice.; status: Bad.");
+  EXPECT_EQ(describe_status(400, "Bad Request", R"({"non_field_errors": ["Nothing to update."]})"),
             "400 Bad Request: Nothing to update.");
-  EXPECT_EQ(describe_status(400, R"(["one", "two"])"), "400 Bad Request: one; two");
+  EXPECT_EQ(describe_status(400, "Bad Request", R"(["one", "two"])"), "400 Bad Request: one; two");
 }
 
 TEST(RetryDescribe, StatusAloneAndUnknownCodes) {
-  EXPECT_EQ(describe_status(404, ""), "404 Not Found");
-  EXPECT_EQ(describe_status(404, R"({"detail": "Not found."})"), "404 Not Found: Not found.");
-  EXPECT_EQ(describe_status(599, "  \n"), "599");
-  EXPECT_EQ(describe_status(301, ""),
+  EXPECT_EQ(describe_status(404, "Not Found", ""), "404 Not Found");
+  EXPECT_EQ(describe_status(404, "Not Found", R"({"detail": "Not found."})"),
+            "404 Not Found: Not found.");
+  EXPECT_EQ(describe_status(599, "", "  \n"), "599");
+  EXPECT_EQ(describe_status(301, "Moved Permanently", ""),
             "301 Moved Permanently (check api.base_url: the server redirects)");
 }
 
 TEST(RetryDescribe, HtmlPagesAreDroppedPlainTextKept) {
-  EXPECT_EQ(describe_status(502, "<html><head><title>502 Bad Gateway</title></head></html>"),
+  EXPECT_EQ(describe_status(502, "Bad Gateway",
+                            "<html><head><title>502 Bad Gateway</title></head></html>"),
             "502 Bad Gateway");
-  EXPECT_EQ(describe_status(503, "upstream connect error\r\nor disconnect"),
+  EXPECT_EQ(describe_status(503, "Service Unavailable", "upstream connect error\r\nor disconnect"),
             "503 Service Unavailable: upstream connect error or disconnect");
 }
 
 TEST(RetryDescribe, ControlCharactersCannotForgeLogLines) {
-  const std::string d = describe_status(400, "{\"q\": [\"bad\\n<3>zefortd: forged\\u0007\"]}");
+  const std::string d =
+      describe_status(400, "Bad Request", "{\"q\": [\"bad\\n<3>zefortd: forged\\u0007\"]}");
   EXPECT_EQ(d.find('\n'), std::string::npos);
   EXPECT_EQ(d.find('\a'), std::string::npos);
   EXPECT_EQ(d, "400 Bad Request: q: bad <3>zefortd: forged");
@@ -146,7 +150,7 @@ TEST(RetryDescribe, ControlCharactersCannotForgeLogLines) {
 
 TEST(RetryDescribe, TruncatedToAboutThreeHundredCharacters) {
   const std::string body = R"({"detail": ")" + std::string(5000, 'x') + R"("})";
-  const std::string d = describe_status(401, body);
+  const std::string d = describe_status(401, "Unauthorized", body);
   EXPECT_LE(d.size(), 310u);
   EXPECT_EQ(d.substr(0, 18), "401 Unauthorized: ");
   EXPECT_NE(d.find("... (check the API key)"), std::string::npos);
@@ -154,7 +158,7 @@ TEST(RetryDescribe, TruncatedToAboutThreeHundredCharacters) {
   // A cut never splits a UTF-8 sequence.
   std::string umlauts;
   for (int i = 0; i < 400; ++i) umlauts += "\xC3\xA4";  // ä
-  const std::string u = describe_status(400, R"({"q": [")" + umlauts + R"("]})");
+  const std::string u = describe_status(400, "Bad Request", R"({"q": [")" + umlauts + R"("]})");
   const std::string before_dots = u.substr(0, u.size() - 3);
   EXPECT_NE(static_cast<unsigned char>(before_dots.back()), 0xC3);
 }
@@ -166,13 +170,13 @@ TEST(RetryDescribe, EchoedAuthorizationIsRedacted) {
            "Authorization: Basic " + header_value,
            R"({"headers": {"Authorization": "Basic )" + header_value + R"("}})",
            "authorization: basic\t" + header_value, "Bearer ySLE1mhh6lfRsYa-0123"}) {
-    const std::string d = describe_status(400, body);
+    const std::string d = describe_status(400, "Bad Request", body);
     EXPECT_EQ(d.find(header_value), std::string::npos) << d;
     EXPECT_EQ(d.find("ySLE1mhh6lfRsYa"), std::string::npos) << d;
     EXPECT_NE(d.find("[redacted]"), std::string::npos) << d;
   }
   // Words after "basic" are not credentials.
-  EXPECT_EQ(describe_status(400, R"({"search": ["basic search needs q"]})"),
+  EXPECT_EQ(describe_status(400, "Bad Request", R"({"search": ["basic search needs q"]})"),
             "400 Bad Request: search: basic search needs q");
 }
 
