@@ -199,6 +199,28 @@ TEST(JournalState, AnRvalueRecordIsMovedIn) {
             (std::vector<std::string>{"j1", "j2"}));
 }
 
+// The last run looked up is remembered; a pruned run must not be found through that memory.
+TEST(JournalState, APrunedRunIsNotFoundThroughTheLastLookup) {
+  journal_state s;
+  apply_all(s, {intent("r-gone", 1), submitted_record{"r-gone", "tk-gone", false, 2},
+                finished_record{"r-gone", "done", "", 0, 3}, dismissed_record{"r-gone", 4}});
+  s.prune(0);
+  ASSERT_FALSE(s.find_run("r-gone"));
+  const auto problem = s.apply(gave_up_record{"r-gone", 5});
+  ASSERT_TRUE(problem);
+  EXPECT_EQ(*problem, "record for unknown run 'r-gone'");
+}
+
+// A copy of a state finds runs in its own map, not in the one it was copied from.
+TEST(JournalState, ACopyLooksUpItsOwnRuns) {
+  journal_state original;
+  apply_all(original, {intent("r-1", 1), submitted_record{"r-1", "tk-1", false, 2}});
+  journal_state copy = original;
+  ASSERT_FALSE(copy.apply(finished_record{"r-1", "done", "", 0, 3}));
+  EXPECT_EQ(copy.find_run("r-1")->phase, run_phase::finished);
+  EXPECT_EQ(original.find_run("r-1")->phase, run_phase::submitted);
+}
+
 // A const record is copied: the commit path still holds it.
 TEST(JournalState, AConstRecordIsCopied) {
   const journal_record record = intent("r-kept", 10);
