@@ -99,13 +99,13 @@ int cmd_serve(const config& cfg) {
 }
 
 int cmd_status(const command_line& cl, const config& cfg) {
-  std::vector<journal_frame> frames;
+  journal_image image;  // the frames view into its bytes: kept until replayed
   try {
-    frames = read_journal_unlocked(cfg.state.journal);
+    image = read_journal_unlocked(cfg.state.journal);
   } catch (const journal_io_error& e) {
     if (e.code() != std::errc::no_such_file_or_directory) throw;
   }
-  auto state = replay(cfg.state.journal, frames);
+  auto state = replay(cfg.state.journal, image.frames);
   print_status(std::cout, cfg.state.journal, state, cl.json);
   return exit_code::ok;
 }

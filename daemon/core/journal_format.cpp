@@ -3,32 +3,32 @@
 #include "core/journal_format.hpp"
 
 #include <algorithm>
-#include <boost/crc.hpp>
+#include <boost/endian/conversion.hpp>
 #include <stdexcept>
 
 namespace zefortd {
 namespace {
 
-using crc32c_type = boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true>;
-
+// Boost.Endian for the little-endian fields: the format is defined byte by byte, whatever the
+// host's order.
 void put_u32(std::string& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  unsigned char b[4];
+  boost::endian::store_little_u32(b, v);
+  out.append(reinterpret_cast<const char*>(b), sizeof b);
 }
 
 void put_u64(std::string& out, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  unsigned char b[8];
+  boost::endian::store_little_u64(b, v);
+  out.append(reinterpret_cast<const char*>(b), sizeof b);
 }
 
 std::uint32_t get_u32(const char* p) {
-  std::uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
+  return boost::endian::load_little_u32(reinterpret_cast<const unsigned char*>(p));
 }
 
 std::uint64_t get_u64(const char* p) {
-  std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
+  return boost::endian::load_little_u64(reinterpret_cast<const unsigned char*>(p));
 }
 
 enum class frame_status { ok, short_header, too_long, short_payload, bad_crc, low_seq };
@@ -36,8 +36,13 @@ enum class frame_status { ok, short_header, too_long, short_payload, bad_crc, lo
 struct frame_view {
   std::uint32_t length = 0;
   std::uint64_t seq = 0;
-  std::string_view payload;
+  std::string_view payload;  // into the scanned bytes
 };
+
+// The frame's CRC covers its length and seq fields, then its payload.
+std::uint32_t frame_crc(const char* header, std::string_view payload) {
+  return crc32c_extend(crc32c(std::string_view(header, 12)), payload);
+}
 
 // Reads the frame starting at `pos`. Cheap checks come first and the CRC last, because the
 // forward search after damage calls this at every byte offset. A frame whose seq is below
@@ -54,10 +59,7 @@ frame_status read_frame(std::string_view bytes, std::size_t pos, std::uint64_t m
   if (left - journal_frame_header_size < out.length) return frame_status::short_payload;
   if (out.seq < min_seq) return frame_status::low_seq;
   out.payload = bytes.substr(pos + journal_frame_header_size, out.length);
-  crc32c_type crc;
-  crc.process_bytes(p, 12);
-  crc.process_bytes(out.payload.data(), out.payload.size());
-  if (crc.checksum() != get_u32(p + 12)) return frame_status::bad_crc;
+  if (frame_crc(p, out.payload) != get_u32(p + 12)) return frame_status::bad_crc;
   return frame_status::ok;
 }
 
@@ -85,12 +87,6 @@ bool all_zero(std::string_view bytes) {
 
 }  // namespace
 
-std::uint32_t crc32c(std::string_view bytes) {
-  crc32c_type crc;
-  crc.process_bytes(bytes.data(), bytes.size());
-  return crc.checksum();
-}
-
 std::string encode_header() {
   std::string out(journal_magic);
   put_u32(out, journal_version);
@@ -107,10 +103,7 @@ void append_frame(std::string& out, std::uint64_t seq, std::string_view payload)
   out.reserve(start + journal_frame_header_size + payload.size());
   put_u32(out, static_cast<std::uint32_t>(payload.size()));
   put_u64(out, seq);
-  crc32c_type crc;
-  crc.process_bytes(out.data() + start, 12);
-  crc.process_bytes(payload.data(), payload.size());
-  put_u32(out, crc.checksum());
+  put_u32(out, frame_crc(out.data() + start, payload));
   out.append(payload);
 }
 
@@ -175,7 +168,7 @@ scan_result scan_journal(std::string_view bytes) {
     const frame_status s = read_frame(bytes, pos, 0, f);
     const bool in_sequence = f.seq != 0 && (r.frames.empty() || f.seq == last_seq + 1);
     if (s == frame_status::ok && in_sequence) {
-      r.frames.push_back({f.seq, pos, std::string(f.payload)});
+      r.frames.push_back({f.seq, pos, f.payload});
       last_seq = f.seq;
       pos += journal_frame_header_size + f.length;
       continue;

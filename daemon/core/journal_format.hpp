@@ -37,6 +37,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/crc32c.hpp"
+
 namespace zefortd {
 
 inline constexpr std::string_view journal_magic{"ZEFJRNL\n", 8};
@@ -45,8 +47,6 @@ inline constexpr std::size_t journal_header_size = 16;
 inline constexpr std::size_t journal_frame_header_size = 16;
 inline constexpr std::size_t journal_max_payload = std::size_t{16} << 20;
 
-std::uint32_t crc32c(std::string_view bytes);
-
 // The 16-byte header of a version-1 journal.
 std::string encode_header();
 
@@ -54,10 +54,12 @@ std::string encode_header();
 std::string encode_frame(std::uint64_t seq, std::string_view payload);
 void append_frame(std::string& out, std::uint64_t seq, std::string_view payload);
 
+// A view into the scanned bytes, not a copy: valid as long as those bytes are (replay reads a
+// million of these, and copying each payload cost as much as checking it).
 struct journal_frame {
   std::uint64_t seq = 0;
   std::uint64_t offset = 0;  // byte offset of the frame's first byte in the file
-  std::string payload;
+  std::string_view payload;
 };
 
 enum class scan_end { clean, torn_tail, corrupt, bad_header };
@@ -65,13 +67,14 @@ enum class scan_end { clean, torn_tail, corrupt, bad_header };
 const char* to_string(scan_end);
 
 struct scan_result {
-  std::vector<journal_frame> frames;  // every good frame before the damage, in order
+  std::vector<journal_frame> frames;  // every good frame before the damage, in order; views
   std::uint64_t good_end = 0;         // byte offset right after the last good frame (or header)
   scan_end end = scan_end::clean;
   std::uint64_t bad_offset = 0;  // where the damage starts; equals good_end (= size) when clean
   std::string problem;  // empty when clean; else a fragment naming the record and byte offset
 };
 
+// The frames in the result view into `bytes`, which must outlive them.
 scan_result scan_journal(std::string_view bytes);
 
 }  // namespace zefortd

@@ -2,7 +2,11 @@
 // and unknown fields are ignored so that a newer zefortd can add some.
 #include "core/journal_records.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <iterator>
+
+#include "core/json_fields.hpp"
 
 namespace zefortd {
 namespace json = boost::json;
@@ -84,27 +88,116 @@ struct encoder {
   }
 };
 
-// Field readers that record the first problem instead of throwing.
+// Field readers over one record's top-level fields that record the first problem instead of
+// throwing.
 struct reader {
-  const json::object& o;
+  json_fields& fields;
   std::string problem;
 
   std::string str(std::string_view key, bool required = true) {
-    auto* v = o.if_contains(key);
-    if (v && v->is_string()) return std::string(v->get_string());
+    auto* v = fields.find(key);
+    if (v && v->type == json_fields::kind::string) return std::string(v->text);
     if (required && problem.empty()) problem = "field '" + std::string(key) + "' missing";
     return {};
   }
   std::int64_t num(std::string_view key) {
-    auto* v = o.if_contains(key);
-    if (v && v->is_int64()) return v->get_int64();
-    if (v && v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
+    auto* v = fields.find(key);
+    if (v && v->type == json_fields::kind::int64) return v->int64;
+    if (v && v->type == json_fields::kind::uint64) return static_cast<std::int64_t>(v->uint64);
     return 0;
   }
   bool flag(std::string_view key, bool fallback) {
-    auto* v = o.if_contains(key);
-    return v && v->is_bool() ? v->get_bool() : fallback;
+    auto* v = fields.find(key);
+    return v && v->type == json_fields::kind::boolean ? v->boolean : fallback;
   }
+  // An object or array field, to be taken by moving (it lives on the default heap).
+  json::value* nested(std::string_view key) {
+    auto* v = fields.find(key);
+    return v && v->type == json_fields::kind::nested ? &v->nested : nullptr;
+  }
+};
+
+// One decoder per record type. Braced initialisers evaluate in order, so the first missing
+// field is the one named.
+journal_record decode_intent(reader& r) {
+  intent_record x{r.str("run"),
+                  r.str("job"),
+                  r.str("rev"),
+                  r.str("batch", false),
+                  r.str("endpoint"),
+                  {},
+                  r.flag("dismiss", true),
+                  r.num("at")};
+  if (auto* b = r.nested("body"); b && b->is_object())
+    x.body = std::move(b->get_object());  // built on the heap once: moved, not copied
+  else if (r.problem.empty())
+    r.problem = "field 'body' missing";
+  return x;
+}
+
+journal_record decode_submitted(reader& r) {
+  return submitted_record{r.str("run"), r.str("task"), r.flag("adopted", false), r.num("at")};
+}
+
+journal_record decode_resubmit(reader& r) {
+  return resubmit_record{r.str("run"), r.str("reason", false), r.num("at")};
+}
+
+journal_record decode_finished(reader& r) {
+  return finished_record{r.str("run"), r.str("status"), r.str("info", false),
+                         static_cast<std::uint64_t>(r.num("contracts")), r.num("at")};
+}
+
+journal_record decode_dismissed(reader& r) {
+  return dismissed_record{r.str("run"), r.num("at")};
+}
+
+journal_record decode_failed(reader& r) {
+  return failed_record{r.str("run"), static_cast<unsigned>(r.num("status")),
+                       r.str("message", false), r.num("at")};
+}
+
+journal_record decode_gave_up(reader& r) {
+  return gave_up_record{r.str("run"), r.num("at")};
+}
+
+journal_record decode_batch(reader& r) {
+  batch_record x{r.str("batch"), {}, r.num("at")};
+  if (auto* jobs = r.nested("jobs"); jobs && jobs->is_array())
+    for (const auto& j : jobs->get_array())
+      if (j.is_string()) x.jobs.emplace_back(j.get_string());
+  return x;
+}
+
+journal_record decode_batch_end(reader& r) {
+  return batch_end_record{r.str("batch"), r.num("at")};
+}
+
+journal_record decode_task_seen(reader& r) {
+  return task_seen_record{r.str("task")};
+}
+
+journal_record decode_revision_seen(reader& r) {
+  return revision_seen_record{r.str("job"), r.str("rev")};
+}
+
+struct record_type {
+  std::string_view name;  // the "t" field
+  journal_record (*decode)(reader&);
+};
+
+constexpr record_type record_types[] = {
+    {"intent", decode_intent},
+    {"submitted", decode_submitted},
+    {"resubmit", decode_resubmit},
+    {"finished", decode_finished},
+    {"dismissed", decode_dismissed},
+    {"failed", decode_failed},
+    {"gave_up", decode_gave_up},
+    {"batch", decode_batch},
+    {"batch_end", decode_batch_end},
+    {"task_seen", decode_task_seen},
+    {"revision_seen", decode_revision_seen},
 };
 
 }  // namespace
@@ -116,62 +209,22 @@ std::string encode_record(const journal_record& record) {
 }
 
 std::optional<journal_record> decode_record(std::string_view payload, std::string& error) {
-  // Replay decodes every record of the journal: parse into a reused arena, not the heap.
-  thread_local unsigned char arena[8192];
-  json::monotonic_resource scratch(arena, sizeof arena);
-  boost::system::error_code ec;
-  json::value v = json::parse(payload, ec, &scratch);
-  if (ec || !v.is_object()) {
+  // Replay decodes every record of the journal: one SAX parser per thread, its buffers reused,
+  // and no DOM for the record itself.
+  thread_local json_fields fields;
+  if (!fields.parse(payload)) {
     error = "record is not a JSON object";
     return std::nullopt;
   }
-  const auto& o = v.get_object();
-  reader r{o, {}};
-  std::string t = r.str("t");
+  reader r{fields, {}};
+  const std::string t = r.str("t");
   std::optional<journal_record> out;
-  if (t == "intent") {
-    intent_record x{r.str("run"),
-                    r.str("job"),
-                    r.str("rev"),
-                    r.str("batch", false),
-                    r.str("endpoint"),
-                    {},
-                    r.flag("dismiss", true),
-                    r.num("at")};
-    if (auto* b = o.if_contains("body"); b && b->is_object())
-      x.body = json::object(b->get_object(), json::storage_ptr());  // off the arena
-    else if (r.problem.empty())
-      r.problem = "field 'body' missing";
-    out = std::move(x);
-  } else if (t == "submitted") {
-    out = submitted_record{r.str("run"), r.str("task"), r.flag("adopted", false), r.num("at")};
-  } else if (t == "resubmit") {
-    out = resubmit_record{r.str("run"), r.str("reason", false), r.num("at")};
-  } else if (t == "finished") {
-    out = finished_record{r.str("run"), r.str("status"), r.str("info", false),
-                          static_cast<std::uint64_t>(r.num("contracts")), r.num("at")};
-  } else if (t == "dismissed") {
-    out = dismissed_record{r.str("run"), r.num("at")};
-  } else if (t == "failed") {
-    out = failed_record{r.str("run"), static_cast<unsigned>(r.num("status")),
-                        r.str("message", false), r.num("at")};
-  } else if (t == "gave_up") {
-    out = gave_up_record{r.str("run"), r.num("at")};
-  } else if (t == "batch") {
-    batch_record x{r.str("batch"), {}, r.num("at")};
-    if (auto* jobs = o.if_contains("jobs"); jobs && jobs->is_array())
-      for (const auto& j : jobs->get_array())
-        if (j.is_string()) x.jobs.emplace_back(j.get_string());
-    out = std::move(x);
-  } else if (t == "batch_end") {
-    out = batch_end_record{r.str("batch"), r.num("at")};
-  } else if (t == "task_seen") {
-    out = task_seen_record{r.str("task")};
-  } else if (t == "revision_seen") {
-    out = revision_seen_record{r.str("job"), r.str("rev")};
-  } else if (r.problem.empty()) {
+  const auto* type = std::find_if(std::begin(record_types), std::end(record_types),
+                                  [&](const record_type& k) { return k.name == t; });
+  if (type != std::end(record_types))
+    out = type->decode(r);
+  else if (r.problem.empty())
     r.problem = "unknown record type '" + t + "'";
-  }
   if (!r.problem.empty()) {
     error = r.problem;
     return std::nullopt;

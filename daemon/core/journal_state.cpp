@@ -2,6 +2,8 @@
 #include "core/journal_state.hpp"
 
 #include <algorithm>
+#include <type_traits>
+#include <utility>
 
 #include "core/task.hpp"
 
@@ -43,8 +45,12 @@ bool run_state::backend_failed() const {
 }
 
 run_state* journal_state::run(const std::string& id) {
+  if (last_.valid && last_.it->first == id) return &last_.it->second;
   auto it = runs_.find(id);
-  return it == runs_.end() ? nullptr : &it->second;
+  if (it == runs_.end()) return nullptr;
+  last_.it = it;
+  last_.valid = true;
+  return &it->second;
 }
 
 const run_state* journal_state::find_run(const std::string& id) const {
@@ -52,25 +58,42 @@ const run_state* journal_state::find_run(const std::string& id) const {
   return it == runs_.end() ? nullptr : &it->second;
 }
 
-std::optional<std::string> journal_state::apply(const journal_record& record) {
+namespace {
+
+// A field of the record being applied: moved when the record was passed as an rvalue.
+template <class Record, class T>
+decltype(auto) pass(T& field) {
+  if constexpr (std::is_lvalue_reference_v<Record>)
+    return static_cast<const T&>(field);
+  else
+    return std::move(field);
+}
+
+}  // namespace
+
+template <class Record>
+std::optional<std::string> journal_state::apply_record(Record&& record) {
   auto unknown = [](const std::string& id) -> std::optional<std::string> {
     return "record for unknown run '" + id + "'";
   };
   if (auto* r = std::get_if<intent_record>(&record)) {
-    if (runs_.count(r->run)) return "duplicate intent for run '" + r->run + "'";
-    run_state s;
-    s.intent = *r;
+    auto [it, inserted] = runs_.try_emplace(r->run);
+    if (!inserted) return "duplicate intent for run '" + r->run + "'";
     // Only `serve` runs a revision once; `run` batches submit anew each time.
-    if (r->batch.empty()) revisions_.emplace(r->job, r->revision);
-    runs_.emplace(r->run, std::move(s));
+    if (r->batch.empty() &&
+        !revisions_.contains(std::pair<std::string_view, std::string_view>(r->job, r->revision)))
+      revisions_.emplace(r->job, r->revision);
+    it->second.intent = pass<Record>(*r);
+    last_.it = it;  // its submitted record comes next
+    last_.valid = true;
   } else if (auto* r = std::get_if<submitted_record>(&record)) {
     auto* s = run(r->run);
     if (!s) return unknown(r->run);
     s->phase = run_phase::submitted;
-    s->task = r->task;
+    tasks_.insert(r->task);
+    s->task = pass<Record>(r->task);
     s->adopted = r->adopted;
     s->submitted_at = r->at;
-    tasks_.insert(r->task);
   } else if (auto* r = std::get_if<resubmit_record>(&record)) {
     auto* s = run(r->run);
     if (!s) return unknown(r->run);
@@ -79,8 +102,8 @@ std::optional<std::string> journal_state::apply(const journal_record& record) {
     auto* s = run(r->run);
     if (!s) return unknown(r->run);
     s->phase = run_phase::finished;
-    s->backend_status = r->status;
-    s->backend_info = r->info;
+    s->backend_status = pass<Record>(r->status);
+    s->backend_info = pass<Record>(r->info);
     s->contracts = r->contracts;
     s->ended_at = r->at;
   } else if (auto* r = std::get_if<dismissed_record>(&record)) {
@@ -92,7 +115,7 @@ std::optional<std::string> journal_state::apply(const journal_record& record) {
     if (!s) return unknown(r->run);
     s->phase = run_phase::failed;
     s->http_status = r->status;
-    s->failure = r->message;
+    s->failure = pass<Record>(r->message);
     s->ended_at = r->at;
   } else if (auto* r = std::get_if<gave_up_record>(&record)) {
     auto* s = run(r->run);
@@ -100,7 +123,8 @@ std::optional<std::string> journal_state::apply(const journal_record& record) {
     s->phase = run_phase::gave_up;
     s->ended_at = r->at;
   } else if (auto* r = std::get_if<batch_record>(&record)) {
-    batches_[r->batch] = batch_state{*r, false};
+    std::string id = r->batch;  // before the record may be moved from
+    batches_[std::move(id)] = batch_state{pass<Record>(*r), false};
   } else if (auto* r = std::get_if<batch_end_record>(&record)) {
     auto it = batches_.find(r->batch);
     if (it == batches_.end()) return "end of unknown batch '" + r->batch + "'";
@@ -108,10 +132,18 @@ std::optional<std::string> journal_state::apply(const journal_record& record) {
   } else if (auto* r = std::get_if<revision_seen_record>(&record)) {
     revisions_.emplace(r->job, r->revision);
   } else if (auto* r = std::get_if<task_seen_record>(&record)) {
-    tasks_.insert(r->task);
     lingering_.insert(r->task);
+    tasks_.insert(pass<Record>(r->task));
   }
   return std::nullopt;
+}
+
+std::optional<std::string> journal_state::apply(const journal_record& record) {
+  return apply_record(record);
+}
+
+std::optional<std::string> journal_state::apply(journal_record&& record) {
+  return apply_record(std::move(record));
 }
 
 std::vector<const run_state*> journal_state::open_runs() const {
@@ -244,6 +276,7 @@ void journal_state::prune(std::size_t keep_recent) {
     else if (!s.task.empty())
       tasks_.erase(s.task);
     runs_.erase(it);
+    last_.valid = false;  // it may have pointed at this run
   }
 }
 
@@ -259,6 +292,19 @@ void journal_state::keep_lingering(const std::unordered_set<std::string>& listed
     if (!owned) tasks_.erase(*it);
     it = lingering_.erase(it);
   }
+}
+
+std::optional<replay_error> replay_frames(std::span<const journal_frame> frames,
+                                          journal_state& state) {
+  std::string error;
+  for (const journal_frame& frame : frames) {
+    auto record = decode_record(frame.payload, error);
+    if (record) {
+      if (auto problem = state.apply(std::move(*record))) error = std::move(*problem);
+    }
+    if (!error.empty()) return replay_error{frame.seq, frame.offset, std::move(error)};
+  }
+  return std::nullopt;
 }
 
 }  // namespace zefortd

@@ -5,10 +5,14 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
+#include <string_view>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
+#include "core/journal_format.hpp"
 #include "core/journal_records.hpp"
 
 namespace zefortd {
@@ -54,6 +58,8 @@ class journal_state {
   // Applies one record in journal order. Returns a message for a record that contradicts what
   // came before (a task id for an unknown run): the journal is then not trustworthy.
   std::optional<std::string> apply(const journal_record&);
+  // The same, moving the record's strings and payload into the state instead of copying them.
+  std::optional<std::string> apply(journal_record&&);
 
   const std::map<std::string, run_state>& runs() const { return runs_; }
   const run_state* find_run(const std::string& id) const;
@@ -80,13 +86,56 @@ class journal_state {
   std::vector<journal_record> live_records(std::size_t keep_recent) const;
 
  private:
+  template <class Record>  // const journal_record& or journal_record
+  std::optional<std::string> apply_record(Record&& record);
   run_state* run(const std::string& id);
 
-  std::map<std::string, run_state> runs_;
+  using run_map = std::map<std::string, run_state>;
+
+  // Finds (job, revision) without building a pair of strings for every intent replayed.
+  struct revision_less {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      using key = std::pair<std::string_view, std::string_view>;
+      return key(a.first, a.second) < key(b.first, b.second);
+    }
+  };
+
+  // The run the last record was about. A run's records mostly come one after another (always
+  // after a compaction), and a lookup in runs_ compares strings all the way down the tree. A
+  // copy starts empty: it would point into the other state's map. Reset it where a run is
+  // erased.
+  struct last_run {
+    run_map::iterator it;
+    bool valid = false;
+    last_run() = default;
+    last_run(const last_run&) {}
+    last_run& operator=(const last_run&) {
+      valid = false;
+      return *this;
+    }
+  };
+
+  run_map runs_;
+  last_run last_;
   std::map<std::string, batch_state> batches_;
-  std::set<std::pair<std::string, std::string>> revisions_;
+  std::set<std::pair<std::string, std::string>, revision_less> revisions_;
   std::set<std::string> tasks_;
   std::set<std::string> lingering_;  // from task_seen records: known, with no run kept
 };
+
+// Where replay stopped: the first frame whose record did not decode or contradicted the ones
+// before it.
+struct replay_error {
+  std::uint64_t seq = 0;
+  std::uint64_t offset = 0;
+  std::string message;  // what was wrong with the record
+};
+
+// Decodes each frame's record and applies it, moved, in order: the whole of replay but for
+// naming the file in the error. Stops at the first record that does not decode or apply.
+std::optional<replay_error> replay_frames(std::span<const journal_frame> frames,
+                                          journal_state& state);
 
 }  // namespace zefortd

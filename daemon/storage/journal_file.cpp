@@ -176,8 +176,10 @@ journal_file journal_file::open(journal_options options) {
              "remove it by hand");
   }
 
-  std::string bytes;
-  if (auto ec = io.read_all(path, bytes); ec == std::errc::no_such_file_or_directory) {
+  // On the heap from the start: the frames found in it view into it, and it moves with them.
+  auto image = std::make_unique<std::string>();
+  const std::string& bytes = *image;
+  if (auto ec = io.read_all(path, *image); ec == std::errc::no_such_file_or_directory) {
     if (auto oec = io.open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND, journal_mode, j.fd_)) {
       throw_io(path, "creating", oec, "check that the directory exists and is writable");
     }
@@ -211,8 +213,8 @@ journal_file journal_file::open(journal_options options) {
                        " bytes; the file as found is kept at " + copy.string();
   }
 
-  j.frames_ = std::move(scan.frames);
-  j.last_seq_ = j.durable_seq_ = j.frames_.empty() ? 0 : j.frames_.back().seq;
+  j.last_seq_ = j.durable_seq_ = scan.frames.empty() ? 0 : scan.frames.back().seq;
+  j.image_ = {std::move(image), std::move(scan.frames)};
   j.size_ = std::max<std::uint64_t>(scan.good_end, journal_header_size);
   return j;
 }
@@ -222,7 +224,7 @@ journal_file::journal_file(journal_file&& other) noexcept
       io_(other.io_),
       fd_(std::exchange(other.fd_, -1)),
       lock_fd_(std::exchange(other.lock_fd_, -1)),
-      frames_(std::move(other.frames_)),
+      image_(std::move(other.image_)),
       recovery_note_(std::move(other.recovery_note_)),
       pending_(std::move(other.pending_)),
       last_seq_(other.last_seq_),
@@ -237,7 +239,7 @@ journal_file& journal_file::operator=(journal_file&& other) noexcept {
     io_ = other.io_;
     fd_ = std::exchange(other.fd_, -1);
     lock_fd_ = std::exchange(other.lock_fd_, -1);
-    frames_ = std::move(other.frames_);
+    image_ = std::move(other.image_);
     recovery_note_ = std::move(other.recovery_note_);
     pending_ = std::move(other.pending_);
     last_seq_ = other.last_seq_;
@@ -348,12 +350,13 @@ journal_check_report repair_journal(const std::filesystem::path& path, file_io* 
   return report;
 }
 
-std::vector<journal_frame> read_journal_unlocked(const std::filesystem::path& path, file_io* io) {
-  scan_result scan = scan_journal(read_or_throw(io ? *io : posix_file_io(), path));
+journal_image read_journal_unlocked(const std::filesystem::path& path, file_io* io) {
+  auto bytes = std::make_unique<const std::string>(read_or_throw(io ? *io : posix_file_io(), path));
+  scan_result scan = scan_journal(*bytes);
   if (scan.end == scan_end::corrupt || scan.end == scan_end::bad_header) {
     throw journal_error(refusal(path, scan));
   }
-  return std::move(scan.frames);
+  return {std::move(bytes), std::move(scan.frames)};
 }
 
 }  // namespace zefortd

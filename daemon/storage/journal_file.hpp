@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -38,6 +39,13 @@ class journal_io_error : public journal_error {
   std::error_code code_;
 };
 
+// A journal's bytes as read, and its good frames, which are views into those bytes. The bytes
+// sit behind a pointer, so moving an image keeps its frames valid; dropping it frees both.
+struct journal_image {
+  std::unique_ptr<const std::string> bytes;
+  std::vector<journal_frame> frames;
+};
+
 struct journal_options {
   std::filesystem::path path;
   file_io* io = nullptr;  // nullptr: posix_file_io(); must outlive the journal_file
@@ -61,9 +69,12 @@ class journal_file {
 
   const std::filesystem::path& path() const { return path_; }
 
-  // The records found at open, for replay.
-  const std::vector<journal_frame>& frames() const { return frames_; }
-  std::vector<journal_frame> take_frames() { return std::exchange(frames_, {}); }
+  // The records found at open, for replay: views into the file's bytes as read, which this
+  // object keeps until take_frames().
+  const std::vector<journal_frame>& frames() const { return image_.frames; }
+  // Hands over the frames with the bytes they view; discarding the result frees them (after
+  // replay, the state holds what matters).
+  journal_image take_frames() { return std::exchange(image_, {}); }
 
   // Set when open cut a torn tail: what was cut and where the copy of the original file is. The
   // caller logs it.
@@ -98,9 +109,9 @@ class journal_file {
 
   std::filesystem::path path_;
   file_io* io_ = nullptr;
-  int fd_ = -1;       // O_APPEND descriptor of the journal
-  int lock_fd_ = -1;  // holds the flock; -1 when not locking
-  std::vector<journal_frame> frames_;
+  int fd_ = -1;          // O_APPEND descriptor of the journal
+  int lock_fd_ = -1;     // holds the flock; -1 when not locking
+  journal_image image_;  // the file as read at open, and its frames
   std::optional<std::string> recovery_note_;
   std::string pending_;  // encoded frames not yet written
   std::uint64_t last_seq_ = 0;
@@ -132,8 +143,8 @@ journal_check_report repair_journal(const std::filesystem::path& path, file_io* 
 
 // For `zefortd status` while a daemon runs: no lock, no writes. A torn tail (possibly a write in
 // progress) ends the list; corruption or a bad header throws journal_error; an unreadable or
-// missing file throws journal_io_error (code() tells ENOENT apart).
-std::vector<journal_frame> read_journal_unlocked(const std::filesystem::path& path,
-                                                 file_io* io = nullptr);
+// missing file throws journal_io_error (code() tells ENOENT apart). Keep the image while its
+// frames are used.
+journal_image read_journal_unlocked(const std::filesystem::path& path, file_io* io = nullptr);
 
 }  // namespace zefortd

@@ -96,7 +96,7 @@ asio::awaitable<void> commit_and_read_back(tracked_journal* j, journal_record re
   const auto& trace = io->trace();
   const auto last_write = std::find(trace.rbegin(), trace.rend(), "write_all");
   const auto last_sync = std::find(trace.rbegin(), trace.rend(), "fdatasync");
-  const journal_state on_disk = replay(path, read_journal_unlocked(path));
+  const journal_state on_disk = replay(path, read_journal_unlocked(path).frames);
   if (on_disk.find_run(run) && last_sync < last_write) ++*durable;
 }
 
@@ -232,7 +232,7 @@ TEST(AppJournal, ARecordThatContradictsTheJournalIsRefusedBeforeWriting) {
       std::logic_error);
   j.flush();
   EXPECT_EQ(j.syncs(), 0u);
-  EXPECT_TRUE(read_journal_unlocked(path).empty());
+  EXPECT_TRUE(read_journal_unlocked(path).frames.empty());
 }
 
 TEST(AppJournal, AFailedSyncFailsEveryCommitOfTheGroup) {

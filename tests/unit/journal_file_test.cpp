@@ -31,7 +31,7 @@ void spit(const fs::path& p, const std::string& bytes) {
 
 std::vector<std::string> payloads_of(const std::vector<journal_frame>& frames) {
   std::vector<std::string> out;
-  for (const auto& f : frames) out.push_back(f.payload);
+  for (const auto& f : frames) out.emplace_back(f.payload);
   return out;
 }
 
@@ -110,9 +110,11 @@ TEST_F(JournalFile, AppendSyncReopenRoundTrip) {
   EXPECT_EQ(j.last_seq(), 5u);
   EXPECT_EQ(j.durable_seq(), 5u);
   EXPECT_EQ(j.append(record(6)), 6u);
-  const auto taken = j.take_frames();
-  EXPECT_EQ(taken.size(), 5u);
+  const journal_image taken = j.take_frames();
+  ASSERT_EQ(taken.frames.size(), 5u);
   EXPECT_TRUE(j.frames().empty());
+  // The frames view into bytes that came along with them.
+  EXPECT_EQ(taken.frames[4].payload, record(5));
 }
 
 TEST_F(JournalFile, UnsyncedAppendsAreDroppedLikeACrash) {
@@ -425,7 +427,7 @@ TEST_F(JournalFile, UnlockedReadToleratesATornTailAndRefusesCorruption) {
   std::vector<std::uint64_t> starts;
   const std::string bytes = image_of(3, &starts);
   spit(path_, bytes + encode_frame(4, record(4)).substr(0, 30));
-  EXPECT_EQ(read_journal_unlocked(path_).size(), 3u);
+  EXPECT_EQ(read_journal_unlocked(path_).frames.size(), 3u);
   EXPECT_EQ(slurp(path_).size(), bytes.size() + 30);  // a reader never cuts
 
   std::string bad = bytes;

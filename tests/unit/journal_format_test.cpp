@@ -64,6 +64,18 @@ TEST(JournalFormat, Crc32cIsCastagnoli) {
   EXPECT_EQ(crc32c(""), 0u);
 }
 
+// Frames written by the software CRC (a CPU without SSE4.2) read back with the hardware one,
+// and the other way round: the checksum is a property of the bytes, not of the machine.
+TEST(JournalFormat, FrameCrcIsTheCrc32cOfLengthSeqAndPayload) {
+  const std::string frame = encode_frame(42, "payload bytes");
+  const std::string covered = frame.substr(0, 12) + frame.substr(16);
+  const std::uint32_t stored =
+      static_cast<unsigned char>(frame[12]) | static_cast<unsigned char>(frame[13]) << 8 |
+      static_cast<unsigned char>(frame[14]) << 16 |
+      static_cast<std::uint32_t>(static_cast<unsigned char>(frame[15])) << 24;
+  EXPECT_EQ(stored, crc32c_extend_software(0, covered));
+}
+
 TEST(JournalFormat, HeaderLayout) {
   const std::string h = encode_header();
   ASSERT_EQ(h.size(), 16u);
@@ -108,9 +120,21 @@ TEST(JournalFormat, RoundTrip) {
   for (std::size_t i = 0; i < r.frames.size(); ++i) EXPECT_EQ(r.frames[i].offset, im.starts[i]);
 }
 
+// Replay reads a million frames: each is a view into the scanned bytes, never a copy.
+TEST(JournalFormat, FramesAreViewsIntoTheScannedBytes) {
+  const auto payloads = sample_payloads(20);
+  const image im = build(payloads);
+  const scan_result r = scan_journal(im.bytes);
+  ASSERT_EQ(r.frames.size(), payloads.size());
+  for (const auto& f : r.frames) {
+    EXPECT_EQ(f.payload.data(), im.bytes.data() + f.offset + journal_frame_header_size);
+  }
+}
+
 TEST(JournalFormat, FirstSeqIsTheBase) {
   const auto payloads = sample_payloads(5);
-  const scan_result r = scan_journal(build(payloads, 1000).bytes);
+  const image im = build(payloads, 1000);  // the frames view into its bytes
+  const scan_result r = scan_journal(im.bytes);
   EXPECT_EQ(r.end, scan_end::clean);
   expect_frames(r, payloads, 5, 1000);
 }
@@ -223,7 +247,8 @@ TEST(JournalFormat, ZeroFilledTailIsTorn) {
   const auto payloads = sample_payloads(6);
   const image im = build(payloads);
   for (std::size_t zeros : {1, 15, 16, 17, 4096}) {
-    const scan_result r = scan_journal(im.bytes + std::string(zeros, '\0'));
+    const std::string bytes = im.bytes + std::string(zeros, '\0');  // outlives the frames
+    const scan_result r = scan_journal(bytes);
     EXPECT_EQ(r.end, scan_end::torn_tail) << zeros << " zeros";
     EXPECT_EQ(r.good_end, im.bytes.size());
     expect_frames(r, payloads, 6);
@@ -243,7 +268,8 @@ TEST(JournalFormat, GarbageTailIsTorn) {
   for (int round = 0; round < 50; ++round) {
     std::string tail(1 + rng() % 300, '\0');
     for (char& c : tail) c = static_cast<char>(rng());
-    const scan_result r = scan_journal(im.bytes + tail);
+    const std::string bytes = im.bytes + tail;
+    const scan_result r = scan_journal(bytes);
     EXPECT_EQ(r.end, scan_end::torn_tail) << "round " << round << ": " << r.problem;
     expect_frames(r, payloads, 6);
   }

@@ -152,6 +152,52 @@ TEST(JournalRecords, OptionalFieldsTakeDefaults) {
   EXPECT_TRUE(same(*r, finished_record{"r-1", "done", "", 0, 0}));
 }
 
+TEST(JournalRecords, FieldsInAnyOrderWithEscapes) {
+  std::string error;
+  auto r =
+      decode_record(R"({"at":3,"extra":{"t":"failed"},"run":"r\u002d1","t":"dismissed"})", error);
+  ASSERT_TRUE(r) << error;
+  EXPECT_TRUE(same(*r, dismissed_record{"r-1", 3}));
+
+  r = decode_record(
+      R"({"body":{"q":"say \"hi\"\n","list":[1,"\u00e9",{"deep":null}]},"dismiss":false,)"
+      R"("endpoint":"e/","rev":"v","job":"j\\k","run":"r","t":"intent","at":9})",
+      error);
+  ASSERT_TRUE(r) << error;
+  intent_record want;
+  want.run = "r";
+  want.job = "j\\k";
+  want.revision = "v";
+  want.endpoint = "e/";
+  want.body = json::parse(R"({"q":"say \"hi\"\n","list":[1,"\u00e9",{"deep":null}]})").as_object();
+  want.dismiss = false;
+  want.at = 9;
+  EXPECT_TRUE(same(*r, want));
+}
+
+// Records decoded one after another share the decoder's buffers: nothing of one leaks into the
+// next, and a body taken by an earlier record stays whole.
+TEST(JournalRecords, ConsecutiveDecodesAreIndependent) {
+  intent_record first;
+  first.run = "r-first";
+  first.job = "job";
+  first.revision = "v";
+  first.endpoint = "e";
+  first.body =
+      json::parse(R"({"status":"done","search":{"q":"a long enough query text"}})").as_object();
+  first.at = 1;
+  std::string error;
+  auto a = decode_record(encode_record(first), error);
+  auto b = decode_record(R"({"t":"submitted","run":"r-second","task":"tk"})", error);
+  auto c = decode_record(R"({"t":"submitted","run":"r-third"})", error);
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(b);
+  EXPECT_FALSE(c);
+  EXPECT_NE(error.find("'task'"), std::string::npos) << error;
+  EXPECT_TRUE(same(*a, first));
+  EXPECT_TRUE(same(*b, submitted_record{"r-second", "tk", false, 0}));
+}
+
 struct bad_case {
   const char* payload;
   const char* message_part;
@@ -163,6 +209,8 @@ TEST(JournalRecords, NonRecordsAreRefusedWithAMessage) {
       {"not json", "not a JSON object"},
       {R"({"t":"intent")", "not a JSON object"},
       {"[1,2,3]", "not a JSON object"},
+      {R"({"t":"dismissed","run":"r"} trailing)", "not a JSON object"},
+      {R"({"t":"dismissed","run":"r"}{})", "not a JSON object"},
       {"\"intent\"", "not a JSON object"},
       {"{}", "'t'"},
       {R"({"t":7,"run":"r"})", "'t'"},

@@ -176,6 +176,106 @@ TEST(JournalState, TaskKnown) {
   EXPECT_FALSE(s.task_known("tk-3"));
 }
 
+// Replay hands each decoded record over: its strings and payload move into the state.
+TEST(JournalState, AnRvalueRecordIsMovedIn) {
+  intent_record in = intent("r-moved", 10);
+  const auto body = in.body;
+  journal_record record = std::move(in);
+  journal_state s;
+  ASSERT_FALSE(s.apply(std::move(record)));
+  ASSERT_TRUE(s.find_run("r-moved"));
+  EXPECT_EQ(s.find_run("r-moved")->intent.body, body);
+  EXPECT_TRUE(std::get<intent_record>(record).body.empty());  // moved from, not copied
+
+  journal_record sub = submitted_record{"r-moved", "tsk_a_task_id_longer_than_sso", false, 11};
+  ASSERT_FALSE(s.apply(std::move(sub)));
+  EXPECT_EQ(s.find_run("r-moved")->task, "tsk_a_task_id_longer_than_sso");
+  EXPECT_TRUE(s.task_known("tsk_a_task_id_longer_than_sso"));
+
+  journal_record batch = batch_record{"b-a-batch-id-longer-than-sso", {"j1", "j2"}, 12};
+  ASSERT_FALSE(s.apply(std::move(batch)));
+  ASSERT_EQ(s.batches().count("b-a-batch-id-longer-than-sso"), 1u);
+  EXPECT_EQ(s.batches().at("b-a-batch-id-longer-than-sso").record.jobs,
+            (std::vector<std::string>{"j1", "j2"}));
+}
+
+// The last run looked up is remembered; a pruned run must not be found through that memory.
+TEST(JournalState, APrunedRunIsNotFoundThroughTheLastLookup) {
+  journal_state s;
+  apply_all(s, {intent("r-gone", 1), submitted_record{"r-gone", "tk-gone", false, 2},
+                finished_record{"r-gone", "done", "", 0, 3}, dismissed_record{"r-gone", 4}});
+  s.prune(0);
+  ASSERT_FALSE(s.find_run("r-gone"));
+  const auto problem = s.apply(gave_up_record{"r-gone", 5});
+  ASSERT_TRUE(problem);
+  EXPECT_EQ(*problem, "record for unknown run 'r-gone'");
+}
+
+// A copy of a state finds runs in its own map, not in the one it was copied from.
+TEST(JournalState, ACopyLooksUpItsOwnRuns) {
+  journal_state original;
+  apply_all(original, {intent("r-1", 1), submitted_record{"r-1", "tk-1", false, 2}});
+  journal_state copy = original;
+  ASSERT_FALSE(copy.apply(finished_record{"r-1", "done", "", 0, 3}));
+  EXPECT_EQ(copy.find_run("r-1")->phase, run_phase::finished);
+  EXPECT_EQ(original.find_run("r-1")->phase, run_phase::submitted);
+}
+
+// A const record is copied: the commit path still holds it.
+TEST(JournalState, AConstRecordIsCopied) {
+  const journal_record record = intent("r-kept", 10);
+  journal_state s;
+  ASSERT_FALSE(s.apply(record));
+  EXPECT_FALSE(std::get<intent_record>(record).body.empty());
+  EXPECT_EQ(s.find_run("r-kept")->intent.body, std::get<intent_record>(record).body);
+}
+
+std::string frames_of(const std::vector<journal_record>& records) {
+  std::string bytes = encode_header();
+  std::uint64_t seq = 0;
+  for (const auto& r : records) append_frame(bytes, ++seq, encode_record(r));
+  return bytes;
+}
+
+TEST(JournalState, ReplayFramesAppliesEveryRecord) {
+  const std::vector<journal_record> records = {
+      intent("r-1", 1), submitted_record{"r-1", "tk-1", false, 2}, intent("r-2", 3),
+      finished_record{"r-1", "done", "", 4, 5}, dismissed_record{"r-1", 6}};
+  const std::string bytes = frames_of(records);
+  const scan_result scan = scan_journal(bytes);
+  ASSERT_EQ(scan.frames.size(), records.size());
+  journal_state replayed;
+  EXPECT_FALSE(replay_frames(scan.frames, replayed));
+  journal_state applied;
+  apply_all(applied, records);
+  ASSERT_EQ(replayed.runs().size(), 2u);
+  EXPECT_EQ(replayed.find_run("r-1")->phase, run_phase::dismissed);
+  EXPECT_EQ(replayed.find_run("r-1")->intent.body, applied.find_run("r-1")->intent.body);
+  EXPECT_EQ(replayed.find_run("r-2")->phase, run_phase::intended);
+  EXPECT_TRUE(replayed.task_known("tk-1"));
+}
+
+TEST(JournalState, ReplayFramesNamesTheFirstBadRecord) {
+  std::string bytes = frames_of({intent("r-1", 1), dismissed_record{"r-1", 2}});
+  const std::uint64_t third = bytes.size();
+  append_frame(bytes, 3, R"({"t":"submitted","run":"r-unknown","task":"tk"})");
+  append_frame(bytes, 4, "not json");
+  const scan_result scan = scan_journal(bytes);
+  journal_state s;
+  const auto e = replay_frames(scan.frames, s);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->seq, 3u);
+  EXPECT_EQ(e->offset, third);
+  EXPECT_EQ(e->message, "record for unknown run 'r-unknown'");
+
+  const std::string undecodable = frames_of({intent("r-1", 1)}) + encode_frame(2, "[]");
+  journal_state t;
+  const auto f = replay_frames(scan_journal(undecodable).frames, t);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->seq, 2u);
+  EXPECT_EQ(f->message, "record is not a JSON object");
+}
+
 TEST(JournalState, PhaseNames) {
   EXPECT_STREQ(to_string(run_phase::intended), "submitting");
   EXPECT_STREQ(to_string(run_phase::submitted), "pending");
