@@ -31,17 +31,10 @@ std::uint64_t min_compact_bytes() {
 
 journal_state replay(const std::filesystem::path& file, const std::vector<journal_frame>& frames) {
   journal_state state;
-  for (const auto& frame : frames) {
-    std::string error;
-    auto record = decode_record(frame.payload, error);
-    if (record) {
-      if (auto problem = state.apply(*record)) error = *problem;
-    }
-    if (!error.empty())
-      throw journal_error("journal " + file.string() + ": record " + std::to_string(frame.seq) +
-                          " at byte " + std::to_string(frame.offset) + ": " + error +
-                          "; run `zefortd journal check` for details");
-  }
+  if (auto e = replay_frames(frames, state))
+    throw journal_error("journal " + file.string() + ": record " + std::to_string(e->seq) +
+                        " at byte " + std::to_string(e->offset) + ": " + e->message +
+                        "; run `zefortd journal check` for details");
   return state;
 }
 

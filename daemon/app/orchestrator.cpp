@@ -2,7 +2,6 @@
 #include "app/orchestrator.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <csignal>
 #include <random>
 
@@ -67,7 +66,8 @@ void orchestrator::serve() {
   hup_.add(SIGHUP);
   watch_reload();
   if (auto period = notifier_.watchdog_period())
-    asio::co_spawn(ioc_, feed_watchdog(*period), asio::detached);
+    asio::co_spawn(ioc_, feed_watchdog(*period),
+                   [this](std::exception_ptr e) { on_spawned_failure(std::move(e)); });
   log_info("serving ", engine_->configuration().jobs.size(), " jobs; journal ",
            journal_.path().string());
   engine_->start_serve(now());
