@@ -222,7 +222,8 @@ void engine::admit_starts(instant now) {
 
 std::string engine::add_run(run_machine machine, bool resumed, bool holds_submit) {
   std::string id = machine.state().intent.run;
-  auto [it, fresh] = runs_.emplace(id, run_slot{std::move(machine), resumed});
+  std::string body = boost::json::serialize(machine.state().intent.body);
+  auto [it, fresh] = runs_.emplace(id, run_slot{std::move(machine), resumed, std::move(body)});
   if (!fresh) throw std::logic_error("engine: run " + id + " started twice");
   auto& slot = it->second;
   if (holds_submit) take_submit_slot(slot);
@@ -297,8 +298,7 @@ void engine::perform(const std::string& run, const run_action& action, instant n
       std::string target(cfg_.api.base_url.encoded_path());
       if (target.empty() || target.back() != '/') target += '/';
       target += s.intent.endpoint;
-      enqueue(request_class::submit, http_method::post, std::move(target),
-              boost::json::serialize(s.intent.body), run);
+      enqueue(request_class::submit, http_method::post, std::move(target), slot.body, run);
       return;
     }
     case action_kind::lookup:
