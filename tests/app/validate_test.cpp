@@ -11,6 +11,7 @@
 #include <regex>
 #include <string>
 
+#include "../unit/time_helpers.hpp"
 #include "app/commands.hpp"
 
 namespace zefortd {
@@ -127,19 +128,13 @@ TEST_F(ValidateTest, JsonReportsErrorsWithTheirPlace) {
 }
 
 TEST_F(ValidateTest, TextShowsThreeFireTimesAndLocalTime) {
-  const char* old = std::getenv("TZ");
-  const std::string saved = old ? old : "";
-  ::setenv("TZ", "Europe/Helsinki", 1);
-  ::tzset();
   const auto file = write(head +
                           "  - name: nightly\n    schedule: \"0 3 * * *\"\n"
                           "    timezone: local\n    payload: {}\n");
-  const auto [status, out] = validate(file, false);
-  if (old)
-    ::setenv("TZ", saved.c_str(), 1);
-  else
-    ::unsetenv("TZ");
-  ::tzset();
+  const auto [status, out] = [&] {
+    testing_time::scoped_tz tz("Europe/Helsinki");
+    return validate(file, false);
+  }();
   EXPECT_EQ(status, 0);
   EXPECT_NE(out.find("schedule \"0 3 * * *\" (local)"), std::string::npos) << out;
   static const std::regex fire(

@@ -11,16 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "time_helpers.hpp"
+
 namespace zefortd {
 namespace {
 
 using namespace std::chrono;
-
-sys_seconds at(const std::string& rfc3339) {
-  std::tm tm{};
-  EXPECT_NE(strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm), nullptr) << rfc3339;
-  return sys_seconds{seconds{timegm(&tm)}};
-}
+using testing_time::at;
+using testing_time::scoped_tz;
 
 cron_expression cron(const std::string& text) {
   auto c = parse_cron(text);
@@ -270,26 +268,6 @@ TEST(CronNext, ImpossibleExpressionEndsAtOnce) {
   // A rare but possible one is found: Feb 29 on a Sunday (AND rule), 2032 after 2025.
   EXPECT_EQ(fires("0 0 29 2 */7", "2025-01-01T00:00:00Z", 1), (strings{"2032-02-29T00:00:00Z"}));
 }
-
-// Sets TZ for one test and puts the old value back.
-class scoped_tz {
- public:
-  explicit scoped_tz(const char* zone) {
-    if (const char* old = std::getenv("TZ")) old_ = old;
-    setenv("TZ", zone, 1);
-    tzset();
-  }
-  ~scoped_tz() {
-    if (old_)
-      setenv("TZ", old_->c_str(), 1);
-    else
-      unsetenv("TZ");
-    tzset();
-  }
-
- private:
-  std::optional<std::string> old_;
-};
 
 class CronDst : public ::testing::Test {
  protected:

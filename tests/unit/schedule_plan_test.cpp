@@ -8,16 +8,14 @@
 #include <ctime>
 #include <string>
 
+#include "time_helpers.hpp"
+
 namespace zefortd {
 namespace {
 
 using namespace std::chrono;
-
-sys_seconds at(const std::string& rfc3339) {
-  std::tm tm{};
-  EXPECT_NE(strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm), nullptr) << rfc3339;
-  return sys_seconds{seconds{timegm(&tm)}};
-}
+using testing_time::at;
+using testing_time::scoped_tz;
 
 schedule sched(const std::string& text) {
   auto s = parse_schedule(text);
@@ -181,26 +179,6 @@ TEST(SchedulePlan, EveryAcrossARestartKeepsTheJournaledGrid) {
   EXPECT_EQ(strict.missed, 18u);
   EXPECT_EQ(show(strict.wake), "2025-06-02T15:10:00Z");
 }
-
-// Sets TZ for one test and puts the old value back.
-class scoped_tz {
- public:
-  explicit scoped_tz(const char* zone) {
-    if (const char* old = std::getenv("TZ")) old_ = old;
-    setenv("TZ", zone, 1);
-    tzset();
-  }
-  ~scoped_tz() {
-    if (old_)
-      setenv("TZ", old_->c_str(), 1);
-    else
-      unsetenv("TZ");
-    tzset();
-  }
-
- private:
-  std::optional<std::string> old_;
-};
 
 TEST(SchedulePlan, SkippedLocalTimeFiresAfterTheChange) {
   scoped_tz tz("Europe/Helsinki");
