@@ -12,6 +12,9 @@
 #include "core/duration.hpp"
 #include "core/log.hpp"
 #include "core/payload_template.hpp"
+#include "core/schedule.hpp"
+#include "core/time_zone.hpp"
+#include "core/yaml_reader.hpp"
 #include "net/tls_context.hpp"
 
 namespace zefortd {
@@ -21,8 +24,77 @@ std::filesystem::path config_path(const command_line& cl) {
   return cl.config_file.empty() ? default_config_path() : cl.config_file;
 }
 
-int cmd_validate(const config& cfg) {
-  (void)make_tls_client_context(cfg.api.ca_file);  // a CA file that does not load is invalid
+// The next `count` fire times of a schedule if `serve` started now: cron from now on; @every
+// fires at start, then each interval (validate does not read the journal).
+std::vector<sys_seconds> upcoming_fires(const job_config& j,
+                                        std::chrono::system_clock::time_point now,
+                                        std::size_t count) {
+  std::vector<sys_seconds> out;
+  if (!j.parsed_schedule) return out;
+  std::optional<sys_seconds> next;
+  if (j.parsed_schedule->is_every())
+    next = std::chrono::floor<std::chrono::seconds>(now);
+  else
+    next = next_fire(*j.parsed_schedule, now, j.timezone);
+  while (next && out.size() < count) {
+    out.push_back(*next);
+    next = next_fire(*j.parsed_schedule, *next, j.timezone);
+  }
+  return out;
+}
+
+std::string_view timezone_name(job_timezone tz) {
+  return tz == job_timezone::local ? "local" : "utc";
+}
+
+// validate --json for a file that does not load: {"errors": [{file, line, column, message}]},
+// line and column null when unknown, message without the location prefix.
+void print_errors_json(const config_error& e) {
+  const source_position& where = e.where();
+  std::string message = e.what();
+  const std::string prefix = format_location(where) + ": ";
+  if (!where.file.empty() && message.starts_with(prefix)) message.erase(0, prefix.size());
+  boost::json::object error{
+      {"file", where.file.string()}, {"line", nullptr}, {"column", nullptr}, {"message", message}};
+  if (where.line > 0) error["line"] = where.line;
+  if (where.column > 0) error["column"] = where.column;
+  std::cout << boost::json::serialize(boost::json::object{{"errors", boost::json::array{error}}})
+            << "\n";
+}
+
+// validate --json for a valid file: {"jobs": [{name, endpoint, schedule, timezone, next}]},
+// next holding five RFC 3339 UTC times (empty, and schedule null, for an unscheduled job).
+void print_jobs_json(const config& cfg, std::chrono::system_clock::time_point now) {
+  boost::json::array jobs;
+  for (const auto& j : cfg.jobs) {
+    boost::json::array next;
+    for (const sys_seconds& t : upcoming_fires(j, now, 5)) next.emplace_back(format_utc(t));
+    boost::json::value schedule = nullptr;
+    if (j.schedule) schedule = *j.schedule;
+    jobs.push_back(boost::json::object{{"name", j.name},
+                                       {"endpoint", j.endpoint},
+                                       {"schedule", schedule},
+                                       {"timezone", timezone_name(j.timezone)},
+                                       {"next", std::move(next)}});
+  }
+  std::cout << boost::json::serialize(boost::json::object{{"jobs", std::move(jobs)}}) << "\n";
+}
+
+int cmd_validate(const command_line& cl) {
+  config cfg;
+  try {
+    cfg = load_config(config_path(cl));
+    (void)make_tls_client_context(cfg.api.ca_file);  // a CA file that does not load is invalid
+  } catch (const config_error& e) {
+    if (!cl.json) throw;
+    print_errors_json(e);
+    return exit_code::usage;
+  }
+  const auto now = std::chrono::system_clock::now();
+  if (cl.json) {
+    print_jobs_json(cfg, now);
+    return exit_code::ok;
+  }
   std::cout << "configuration " << cfg.file.string() << " is valid\n"
             << "  api: " << cfg.api.base_url.buffer() << ", " << cfg.api.connections
             << " connections, timeout " << format_duration(cfg.api.timeout) << "\n"
@@ -31,8 +103,17 @@ int cmd_validate(const config& cfg) {
   std::cout << "  " << cfg.jobs.size() << (cfg.jobs.size() == 1 ? " job" : " jobs") << ":\n";
   for (const auto& j : cfg.jobs) {
     std::cout << "    " << j.name << ": POST " << j.endpoint;
-    if (j.schedule) std::cout << ", schedule \"" << *j.schedule << "\"";
+    if (j.schedule)
+      std::cout << ", schedule \"" << *j.schedule << "\" (" << timezone_name(j.timezone) << ")";
     std::cout << (j.dismiss ? "" : ", not dismissed") << ", revision " << j.revision() << "\n";
+    const auto fires = upcoming_fires(j, now, 3);
+    for (std::size_t i = 0; i < fires.size(); ++i) {
+      std::cout << (i == 0 ? "      next: " : "            ") << format_utc(fires[i]);
+      if (j.timezone == job_timezone::local)
+        std::cout << " (local " << format_in_zone(fires[i], job_timezone::local) << ")";
+      std::cout << "\n";
+    }
+    if (j.parsed_schedule && fires.empty()) std::cout << "      next: none\n";
   }
   return exit_code::ok;
 }
@@ -132,8 +213,8 @@ int run_command(const command_line& cl) {
       std::cerr << "zefortd: unknown command '" << cl.command << "'\n";
       return exit_code::usage;
     }
+    if (cl.command == "validate") return cmd_validate(cl);
     config cfg = load_config(config_path(cl));
-    if (cl.command == "validate") return cmd_validate(cfg);
     if (cl.command == "run") return cmd_run(cl, cfg);
     if (cl.command == "serve") return cmd_serve(cfg);
     if (cl.command == "status") return cmd_status(cl, cfg);

@@ -169,12 +169,15 @@ std::string validate() {
   std::string s = R"(Usage: zefortd validate [--json] [OPTIONS]
 
 Loads the configuration, its job files and api.ca_file, and prints what it found: the API,
-the journal path, the included files, each job with its schedule and revision. It neither
-looks for the API key nor contacts the API. A typo in a key or value is reported with file,
-line and column, and the closest valid name.
+the journal path, the included files, each job with its schedule, revision and next three fire
+times (UTC, plus local time for timezone: local). It neither looks for the API key, reads the
+journal nor contacts the API. A typo in a key or value is reported with file, line and column,
+and the closest valid name; a bad schedule at the offending field.
 
 Options:
-  --json                print what was found (or the errors) as one JSON object
+  --json                print {"jobs": [{"name", "endpoint", "schedule", "timezone", "next"}]}
+                        with the next five fire times (RFC 3339, UTC); for an invalid file
+                        {"errors": [{"file", "line", "column", "message"}]} (exit 2)
 )";
   s += common_options;
   s += "\nFiles read:\n";

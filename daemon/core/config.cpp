@@ -167,6 +167,17 @@ std::string read_endpoint(const yaml_reader& r, const YAML::Node& node, const st
   return text;
 }
 
+// A bad expression is reported at the offending field: the column is the value's plus the field's
+// offset in it (plus the opening quote of a quoted value; escapes inside quotes are not counted).
+schedule read_schedule(const yaml_reader& r, const YAML::Node& node, const std::string& at) {
+  auto parsed = parse_schedule(node.Scalar());
+  if (parsed) return std::move(*parsed);
+  source_position where = r.position(node);
+  if (where.column > 0)
+    where.column += static_cast<int>(parsed.error().offset) + (node.Tag() == "!" ? 1 : 0);
+  throw config_error(where, at + ": " + parsed.error().message);
+}
+
 job_config read_job(const yaml_reader& r, const YAML::Node& node, std::size_t index) {
   const std::string path = "jobs[" + std::to_string(index) + "]";
   if (!node.IsMap())
@@ -189,6 +200,7 @@ job_config read_job(const yaml_reader& r, const YAML::Node& node, std::size_t in
       if (v.IsNull() || (v.IsScalar() && v.Scalar().empty()))
         r.fail(v, at + ": empty; leave the key out for a job that runs once");
       job.schedule = r.text(v, at);
+      job.parsed_schedule = read_schedule(r, v, at);
     } else if (key == "timezone") {
       job.timezone = r.choice(v, at, timezones);
     } else if (key == "overlap") {

@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "core/schedule.hpp"
+#include "core/time_zone.hpp"
+
 namespace zefortd {
 
 using duration = std::chrono::milliseconds;
@@ -59,13 +62,13 @@ struct metrics_config {
   std::optional<std::string> listen;  // "host:port"
 };
 
-enum class job_timezone { utc, local };
 enum class overlap_policy { skip, allow };
 
 struct job_config {
   std::string name;
   std::string endpoint = "contracts/bulk_update/";
-  std::optional<std::string> schedule;  // parsed and kept; firing is the scheduler's business
+  std::optional<std::string> schedule;               // as written, for display
+  std::optional<zefortd::schedule> parsed_schedule;  // the same, parsed; firing is the engine's
   job_timezone timezone = job_timezone::utc;
   overlap_policy overlap = overlap_policy::skip;
   duration catch_up{std::chrono::hours(1)};

@@ -176,6 +176,37 @@ TEST_F(ConfigLoad, ScheduleKeptVerbatim) {
   const config cfg =
       load(api + "jobs:\n  - name: a\n    schedule: '@every 90s'\n    payload: {}\n");
   EXPECT_EQ(cfg.jobs[0].schedule, "@every 90s");
+  ASSERT_TRUE(cfg.jobs[0].parsed_schedule.has_value());
+  EXPECT_EQ(cfg.jobs[0].parsed_schedule->text(), "@every 90s");
+  ASSERT_NE(cfg.jobs[0].parsed_schedule->if_every(), nullptr);
+  EXPECT_EQ(cfg.jobs[0].parsed_schedule->if_every()->interval, 90s);
+  const config none = load(api + "jobs:\n  - name: a\n    payload: {}\n");
+  EXPECT_EQ(none.jobs[0].parsed_schedule, std::nullopt);
+}
+
+TEST_F(ConfigErrors, BadScheduleNamesTheFieldAtItsColumn) {
+  const std::string job = api + "jobs:\n  - name: a\n    payload: {}\n";  // next line is 6
+  // The value starts at column 15 (its quote); "25" is 2 characters into the expression.
+  EXPECT_EQ(error_of(job + "    schedule: \"0 25 * * *\"\n"),
+            at(6, 18) + "jobs[0].schedule: field 2 (hour): 25 is out of range 0-23");
+  EXPECT_EQ(error_of(job + "    schedule: '0 3 * * *'\n"), "no error");
+  // Unquoted: "xyz" is 12 characters in.
+  EXPECT_EQ(error_of(job + "    schedule: 0 3 * * mon-xyz\n"),
+            at(6, 27) +
+                "jobs[0].schedule: field 5 (day-of-week): 'xyz' is not a number or a weekday "
+                "name (sun..sat)");
+  EXPECT_EQ(error_of(job + "    schedule: \"0 0 30 2 *\"\n"),
+            at(6, 20) +
+                "jobs[0].schedule: field 3 (day-of-month): never fires: no month in field 4 has "
+                "such a day");
+  EXPECT_EQ(error_of(job + "    schedule: '@every 5 minutes'\n"),
+            at(6, 23) +
+                "jobs[0].schedule: @every: expected a duration such as 90s, 5m, 6h or 1d, got "
+                "'5 minutes'");
+  EXPECT_EQ(error_of(job + "    schedule: 0 3 * *\n"),
+            at(6, 15) +
+                "jobs[0].schedule: expected five fields (minute hour day-of-month month "
+                "day-of-week) or a macro such as @daily, got 4 fields");
 }
 
 TEST_F(ConfigErrors, UnknownKeySuggestsTheKeyMeant) {
