@@ -3,18 +3,20 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 #include <sys/socket.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <charconv>
+#include <string_view>
+
+#include "core/keep_alive.hpp"
 
 namespace zefortd {
 namespace beast = boost::beast;
@@ -42,18 +44,6 @@ bool still_open(ssl::stream<beast::tcp_stream>& s) {
   char byte;
   ssize_t n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
-
-std::chrono::seconds keep_alive_timeout(const http_response& res) {
-  auto it = res.find("Keep-Alive");
-  if (it == res.end()) return std::chrono::seconds(0);
-  auto v = it->value();
-  auto pos = v.find("timeout=");
-  if (pos == beast::string_view::npos) return std::chrono::seconds(0);
-  long n = 0;
-  auto s = v.substr(pos + 8);
-  std::from_chars(s.data(), s.data() + s.size(), n);
-  return std::chrono::seconds(n);
 }
 
 }  // namespace
@@ -132,7 +122,8 @@ asio::awaitable<exchange_result> https_pool::send(http_request request) {
     }
     // A kept-alive connection the server dropped between our check and our write: the request
     // never got an answer. Safe to repeat only for idempotent methods; a POST reports in doubt.
-    bool stale = reused && !got_bytes && result.ec != beast::error::timeout;
+    // After shutdown() nothing may start again: its closing of the socket is not staleness.
+    bool stale = reused && !got_bytes && result.ec != beast::error::timeout && !shut_down_;
     if (stale && attempt == 0 && idempotent(request.method())) {
       ++stats_.stale_retries;
       continue;
@@ -183,7 +174,14 @@ asio::awaitable<https_pool::connect_result> https_pool::connect(clock::time_poin
   if (parse_ec && !SSL_set_tlsext_host_name(conn->stream.native_handle(), options_.host.c_str()))
     co_return failed(boost::system::error_code(static_cast<int>(::ERR_get_error()),
                                                asio::error::get_ssl_category()));
-  conn->stream.set_verify_callback(ssl::host_name_verification(options_.host));
+  // OpenSSL's own name check, not Asio's host_name_verification callback: a refusal by the
+  // callback leaves only "unspecified certificate verification error" in the verify result.
+  X509_VERIFY_PARAM* param = SSL_get0_param(conn->stream.native_handle());
+  const int named = parse_ec ? X509_VERIFY_PARAM_set1_host(param, options_.host.c_str(), 0)
+                             : X509_VERIFY_PARAM_set1_ip_asc(param, options_.host.c_str());
+  if (named != 1)
+    co_return failed(boost::system::error_code(static_cast<int>(::ERR_get_error()),
+                                               asio::error::get_ssl_category()));
 
   stage = exchange_stage::handshake;
   tcp.expires_at(deadline);
@@ -197,6 +195,8 @@ asio::awaitable<https_pool::connect_result> https_pool::connect(clock::time_poin
       result.certificate_rejected = true;
       result.tls_detail =
           std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify);
+      if (verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH)
+        result.tls_detail += " (the certificate does not name " + options_.host + ")";
     } else if (hec.category() == asio::error::get_ssl_category() &&
                ERR_GET_REASON(hec.value()) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
       result.certificate_rejected = true;
@@ -236,7 +236,9 @@ asio::awaitable<exchange_result> https_pool::exchange(connection& conn, const ht
 void https_pool::give_back(std::unique_ptr<connection> conn, const http_response& res) {
   if (!res.keep_alive() || shut_down_) return;  // the server said Connection: close
   conn->idle_since = clock::now();
-  conn->server_idle_timeout = keep_alive_timeout(res);
+  auto it = res.find("Keep-Alive");
+  conn->server_idle_timeout =
+      it == res.end() ? std::chrono::seconds(0) : keep_alive_timeout(std::string_view(it->value()));
   beast::get_lowest_layer(conn->stream).expires_never();
   idle_.push_back(std::move(conn));
 }
