@@ -210,7 +210,8 @@ static_assert(2 * max_payload_bytes + (std::size_t{1} << 20) <= journal_max_payl
 
 // A body that the journal cannot hold would fail only when its run starts. Its resolved size
 // does not depend on the moment: every template resolves to a fixed-width date or time.
-void check_payload_size(const job_config& job, const std::string& path) {
+// Returns the size, which read_jobs adds up.
+std::size_t check_payload_size(const job_config& job, const std::string& path) {
   const std::size_t size =
       json::serialize(
           resolve_templates(job.payload, std::chrono::system_clock::now(), job.timezone))
@@ -220,9 +221,11 @@ void check_payload_size(const job_config& job, const std::string& path) {
         job.where, path + " ('" + job.name + "'): the payload is " + std::to_string(size) +
                        " bytes as JSON, templates resolved; at most " +
                        std::to_string(max_payload_bytes >> 20) + " MiB can be journaled and sent");
+  return size;
 }
 
-job_config read_job(const yaml_reader& r, const YAML::Node& node, std::size_t index) {
+job_config read_job(const yaml_reader& r, const YAML::Node& node, std::size_t index,
+                    std::size_t& payload_bytes) {
   const std::string path = "jobs[" + std::to_string(index) + "]";
   if (!node.IsMap())
     r.fail(node,
@@ -262,18 +265,25 @@ job_config read_job(const yaml_reader& r, const YAML::Node& node, std::size_t in
   });
   if (!named) r.fail(node, path + ": missing required key 'name'");
   if (!has_payload) r.fail(node, path + " ('" + job.name + "'): missing required key 'payload'");
-  check_payload_size(job, path);
+  payload_bytes += check_payload_size(job, path);
+  // Many jobs whose payload is one alias each would expand, together, without bound.
+  if (payload_bytes > max_total_payload_bytes)
+    throw config_error(job.where, path + " ('" + job.name + "'): the payloads of the jobs up to " +
+                                      "this one come to more than " +
+                                      std::to_string(max_total_payload_bytes >> 20) +
+                                      " MiB as JSON, each use of an alias counted");
   return job;
 }
 
 // Reads a file's `jobs` list into `out`, refusing a name already used in this or another file.
+// `payload_bytes` adds up the payloads of every file read so far.
 void read_jobs(const yaml_reader& r, const YAML::Node& list, std::vector<job_config>& out,
-               std::map<std::string, source_position>& names) {
+               std::map<std::string, source_position>& names, std::size_t& payload_bytes) {
   if (list.IsNull()) return;
   if (!list.IsSequence()) r.fail(list, "jobs: expected a list of jobs, got " + describe(list));
   std::size_t index = 0;
   for (const YAML::Node& node : list) {
-    job_config job = read_job(r, node, index++);
+    job_config job = read_job(r, node, index++, payload_bytes);
     const auto [first, inserted] = names.emplace(job.name, job.where);
     if (!inserted)
       throw config_error(job.where, "duplicate job name '" + job.name + "'; first defined at " +
@@ -414,7 +424,8 @@ config read_config(const fs::path& file, fs::path& current) {
   if (sections.contains("metrics")) read_metrics(r, sections["metrics"], cfg.metrics);
 
   std::map<std::string, source_position> names;
-  if (sections.contains("jobs")) read_jobs(r, sections["jobs"], cfg.jobs, names);
+  std::size_t payload_bytes = 0;
+  if (sections.contains("jobs")) read_jobs(r, sections["jobs"], cfg.jobs, names, payload_bytes);
   if (sections.contains("include")) cfg.included_files = expand_includes(r, sections["include"]);
   for (const fs::path& path : cfg.included_files) {
     current = path;
@@ -424,7 +435,7 @@ config read_config(const fs::path& file, fs::path& current) {
       ir.fail(included.root, "expected a mapping with a jobs list, got " + describe(included.root));
     ir.members(included.root, "", job_file_keys, [&](const std::string& key, const YAML::Node& v) {
       if (key == "include") ir.fail(v, "include: only the main configuration file may include");
-      read_jobs(ir, v, cfg.jobs, names);
+      read_jobs(ir, v, cfg.jobs, names, payload_bytes);
     });
   }
   return cfg;

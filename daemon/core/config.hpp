@@ -67,6 +67,9 @@ enum class overlap_policy { skip, allow };
 // record holds the body, and a journal frame at most 16 MiB: this leaves room for the record's
 // other fields and for the body kept as an escaped string (which can double its size).
 inline constexpr std::size_t max_payload_bytes = std::size_t{4} << 20;
+// All the payloads of a configuration together (main file and included files), which aliases
+// could otherwise multiply without bound: one anchored payload used by thousands of jobs.
+inline constexpr std::size_t max_total_payload_bytes = std::size_t{16} << 20;
 
 struct job_config {
   std::string name;

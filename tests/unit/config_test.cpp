@@ -699,6 +699,23 @@ TEST_F(ConfigHostile, PayloadTooLargeToJournalIsAnErrorNamingTheJob) {
   EXPECT_NE(error_of(templated).find("jobs[0] ('dates'): the payload is "), std::string::npos);
 }
 
+// Each payload within its bound, but one anchored payload used by many jobs: the whole is bounded.
+TEST_F(ConfigHostile, AnAliasUsedByManyJobsIsBoundedToo) {
+  std::string text = api + "jobs:\n  - name: j0\n    payload: &p {s: [&s " +
+                     std::string(700 * 1024, 'x') + ", *s, *s, *s, *s]}\n";
+  for (int i = 1; i < 40; ++i) text += "  - name: j" + std::to_string(i) + "\n    payload: *p\n";
+  // 5 x 700 KiB per job: the fifth job passes 16 MiB. Job i starts on line 4 + 2i.
+  EXPECT_EQ(error_of(text),
+            at(12, 5) +
+                "jobs[4] ('j4'): the payloads of the jobs up to this one come to more than 16 MiB "
+                "as JSON, each use of an alias counted");
+  // The same total spread over an included file counts as much.
+  write("more.yaml", "jobs:\n  - name: k\n    payload: {a: 1}\n");
+  EXPECT_EQ(
+      load(api + "include: [more.yaml]\njobs:\n  - name: j\n    payload: {a: 1}\n").jobs.size(),
+      2u);
+}
+
 TEST_F(ConfigHostile, NestingBeyondWhatTheJournalReadsBackIsRefused) {
   auto nested = [&](int lists) {
     return api + "jobs:\n  - name: deep\n    payload: {a: " + std::string(lists, '[') +
