@@ -44,6 +44,23 @@ bool run_state::backend_failed() const {
          classify_backend_status(backend_status) == backend_state::failed;
 }
 
+const char* run_state::outcome() const {
+  switch (phase) {
+    case run_phase::finished:
+      if (open()) return to_string(phase);  // the dismissal is still to come
+      return backend_failed() ? "failed" : "done (not dismissed)";
+    case run_phase::dismissed:
+      return backend_failed() ? "failed" : "done";
+    case run_phase::failed:
+      // Both end in a failed record; only a lost task had an id.
+      return task.empty() ? "rejected" : "lost";
+    case run_phase::gave_up:
+      return "gave up";
+    default:
+      return to_string(phase);
+  }
+}
+
 run_state* journal_state::run(const std::string& id) {
   if (last_.valid && last_.it->first == id) return &last_.it->second;
   auto it = runs_.find(id);

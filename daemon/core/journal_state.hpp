@@ -46,6 +46,11 @@ struct run_state {
   bool open() const;
   // The backend said the task failed (failed, error, cancelled).
   bool backend_failed() const;
+  // How the run ended, in the words of `run`'s summary (to_string(run_outcome)): "done",
+  // "done (not dismissed)", "failed" (by the backend), "rejected" (the submission was refused),
+  // "lost" (the task vanished), "gave up"; an open run's phase ("submitting", "pending",
+  // "finished") otherwise.
+  const char* outcome() const;
 };
 
 struct batch_state {
