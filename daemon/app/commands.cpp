@@ -135,7 +135,9 @@ int cmd_journal(const command_line& cl, const config& cfg) {
   }
   const auto& path = cfg.state.journal;
   bool repair = cl.arguments[0] == "repair";
-  auto report = repair ? repair_journal(path) : check_journal(path);
+  // Repair keeps only what replays: a salvaged record whose run lost its intent would otherwise
+  // make the next start refuse the repaired journal.
+  auto report = repair ? repair_journal(path, nullptr, replay_check()) : check_journal(path);
   print_journal_report(std::cout, path, report);
   if (report.sound || report.repaired) return exit_code::ok;
   return report.end == scan_end::torn_tail ? 1 : exit_code::journal;

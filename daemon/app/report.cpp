@@ -124,6 +124,7 @@ namespace {
 // "seq 13 (bytes 700-760)": what repair could not keep, in the seqs of the file as found.
 std::string describe_lost(const lost_range& l) {
   std::string out;
+  if (!l.reason.empty()) return "seq " + std::to_string(l.first_seq) + ", left out: " + l.reason;
   if (l.first_seq == 0) {
     out = "no whole record known";
   } else if (l.first_seq == l.last_seq) {

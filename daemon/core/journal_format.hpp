@@ -84,6 +84,7 @@ struct lost_range {
   std::uint64_t to_byte = 0;  // one past the last byte
   std::uint64_t first_seq = 0;
   std::uint64_t last_seq = 0;
+  std::string reason;  // empty: damaged bytes; else why a whole record was left out (repair)
 };
 
 // What repair can keep of a journal: the good frames before the damage and, after each damaged

@@ -163,6 +163,23 @@ std::optional<std::string> journal_state::apply(journal_record&& record) {
   return apply_record(std::move(record));
 }
 
+std::string replay_check::operator()(std::string_view payload) {
+  std::string error;
+  const std::optional<journal_record> record = decode_record(payload, error);
+  if (!record) return error.empty() ? "not a journal record" : error;
+  const std::string* needs_task = nullptr;
+  if (auto* r = std::get_if<finished_record>(&*record)) needs_task = &r->run;
+  if (auto* r = std::get_if<dismissed_record>(&*record)) needs_task = &r->run;
+  if (auto* r = std::get_if<gave_up_record>(&*record)) needs_task = &r->run;
+  if (needs_task) {
+    const run_state* s = state_.find_run(*needs_task);
+    if (s && s->task.empty())
+      return "an end of run '" + *needs_task + "', whose task id was lost: the run stays in doubt";
+  }
+  if (auto problem = state_.apply(*record)) return *problem;
+  return {};
+}
+
 std::vector<const run_state*> journal_state::open_runs() const {
   std::vector<const run_state*> out;
   for (const auto& [id, s] : runs_)

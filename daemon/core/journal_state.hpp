@@ -143,4 +143,18 @@ struct replay_error {
 std::optional<replay_error> replay_frames(std::span<const journal_frame> frames,
                                           journal_state& state);
 
+// For `journal repair`: feeds the records it salvaged through a journal_state in order and
+// says why a record must be left out, so that the repaired journal replays. Refused: what does
+// not decode, what contradicts the records before it (a record of a run whose intent was lost),
+// and a finished, dismissed or gave-up record of a run whose task id was lost, which keeps that
+// run in doubt: looked up in the task list on the next start, never finished without a task.
+class replay_check {
+ public:
+  // Empty: keep the record (it has been applied). Else why it is left out.
+  std::string operator()(std::string_view payload);
+
+ private:
+  journal_state state_;
+};
+
 }  // namespace zefortd

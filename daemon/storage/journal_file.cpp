@@ -170,9 +170,27 @@ std::string_view kind_of(std::filesystem::file_type type) {
 }
 
 void add_salvage(journal_check_report& report, const salvage_result& salvage) {
-  report.after_damage =
-      salvage.frames.size() - std::min<std::size_t>(report.records, salvage.frames.size());
+  report.after_damage = static_cast<std::uint64_t>(
+      std::count_if(salvage.frames.begin(), salvage.frames.end(),
+                    [&](const journal_frame& f) { return f.offset >= report.good_end; }));
   report.lost = salvage.lost;
+}
+
+// Moves the records `keep` refuses from the kept frames to the lost ranges, in file order.
+void leave_out(salvage_result& salvage, const record_filter& keep) {
+  std::vector<journal_frame> kept;
+  for (journal_frame& f : salvage.frames) {
+    std::string why = keep(f.payload);
+    if (why.empty()) {
+      kept.push_back(std::move(f));
+      continue;
+    }
+    const std::uint64_t end = f.offset + journal_frame_header_size + f.payload.size();
+    salvage.lost.push_back({f.offset, end, f.seq, f.seq, std::move(why)});
+  }
+  salvage.frames = std::move(kept);
+  std::sort(salvage.lost.begin(), salvage.lost.end(),
+            [](const lost_range& a, const lost_range& b) { return a.from_byte < b.from_byte; });
 }
 
 // Replaces the journal with header + frames, seqs renumbered to follow on from the first (the
@@ -430,7 +448,8 @@ journal_check_report check_journal(const std::filesystem::path& configured, file
   return report;
 }
 
-journal_check_report repair_journal(const std::filesystem::path& configured, file_io* io) {
+journal_check_report repair_journal(const std::filesystem::path& configured, file_io* io,
+                                    const record_filter& keep) {
   const std::filesystem::path path = resolve_journal_path(configured);
   file_io& f = io ? *io : posix_file_io();
   owned_fd lock(f, acquire_lock(f, path));
@@ -438,10 +457,14 @@ journal_check_report repair_journal(const std::filesystem::path& configured, fil
   journal_check_report report = report_of(scan_journal(bytes), bytes.size());
   if (report.sound) return report;
 
-  const salvage_result salvage = salvage_journal(bytes);
+  salvage_result salvage = salvage_journal(bytes);
+  const std::size_t before_damage = report.records;
+  if (keep) leave_out(salvage, keep);
   add_salvage(report, salvage);
   report.copy = keep_copy(f, path);
-  if (report.after_damage > 0) {
+  // Truncating is enough when what is kept is exactly the records before the damage.
+  const bool prefix_only = report.after_damage == 0 && salvage.frames.size() == before_damage;
+  if (!prefix_only) {
     rewrite(f, path, salvage.frames);
   } else {
     int fd = -1;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -157,7 +158,12 @@ journal_check_report check_journal(const std::filesystem::path& path, file_io* i
 // file renamed over the journal. With nothing intact after the damage it truncates to the last
 // good record instead (an empty journal if the header was bad). `records` is then every record
 // kept, `lost` what was not. A sound journal is left untouched.
-journal_check_report repair_journal(const std::filesystem::path& path, file_io* io = nullptr);
+//
+// `keep`, when given, sees every record to be kept in order and returns why one must be left out
+// ("" keeps it), e.g. because it would not replay; such a record is lost too, with its reason.
+using record_filter = std::function<std::string(std::string_view payload)>;
+journal_check_report repair_journal(const std::filesystem::path& path, file_io* io = nullptr,
+                                    const record_filter& keep = {});
 
 // For `zefortd status` while a daemon runs: no lock, no writes. A torn tail (possibly a write in
 // progress) ends the list; corruption or a bad header throws journal_error; an unreadable or

@@ -540,6 +540,29 @@ TEST_F(JournalFile, RepairAfterOneFlippedByteInTheMiddleKeepsTwentyFiveOfTwentyS
   EXPECT_EQ(payloads_of(open().frames()), expected);
 }
 
+// The app passes replay_check: a salvaged record that would not replay is lost too, named.
+TEST_F(JournalFile, RepairLeavesOutWhatTheFilterRefuses) {
+  std::vector<std::uint64_t> starts;
+  std::string bytes = image_of(8, &starts);
+  bytes[starts[2] + journal_frame_header_size] ^= 1;  // record 3
+  spit(path_, bytes);
+  const journal_check_report r = repair_journal(path_, nullptr, [](std::string_view payload) {
+    return payload == record(6) ? std::string("orphan") : std::string();
+  });
+  EXPECT_EQ(r.records, 6u);
+  EXPECT_EQ(r.after_damage, 4u);
+  ASSERT_EQ(r.lost.size(), 2u);
+  EXPECT_EQ(r.lost[0].first_seq, 3u);
+  EXPECT_TRUE(r.lost[0].reason.empty());
+  EXPECT_EQ(r.lost[1].first_seq, 6u);
+  EXPECT_EQ(r.lost[1].from_byte, starts[5]);
+  EXPECT_EQ(r.lost[1].to_byte, starts[6]);
+  EXPECT_EQ(r.lost[1].reason, "orphan");
+  EXPECT_EQ(
+      payloads_of(open().frames()),
+      (std::vector<std::string>{record(1), record(2), record(4), record(5), record(7), record(8)}));
+}
+
 TEST_F(JournalFile, RepairOfASoundJournalChangesNothing) {
   spit(path_, image_of(2));
   const journal_check_report r = repair_journal(path_);

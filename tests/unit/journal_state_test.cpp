@@ -309,6 +309,29 @@ TEST(JournalState, OutcomesUseTheWordsOfRun) {
   EXPECT_STREQ(s.find_run("new")->outcome(), "submitting");
 }
 
+// What `journal repair` keeps must replay: after a lost intent its run's later records are
+// orphans, and after a lost task id the run must stay in doubt rather than end without a task.
+TEST(JournalState, ReplayCheckLeavesOutWhatWouldNotReplay) {
+  replay_check check;
+  auto keep = [&](const journal_record& r) { return check(encode_record(r)); };
+  EXPECT_EQ(keep(intent("r-1", 1)), "");
+  EXPECT_EQ(keep(submitted_record{"r-1", "tk-1", false, 2}), "");
+  EXPECT_EQ(keep(finished_record{"r-1", "done", "", 1, 3}), "");
+  // r-2's intent was lost.
+  EXPECT_EQ(keep(submitted_record{"r-2", "tk-2", false, 4}), "record for unknown run 'r-2'");
+  EXPECT_EQ(keep(dismissed_record{"r-2", 5}), "record for unknown run 'r-2'");
+  // r-3's submitted record was lost: its end is left out, it stays in doubt.
+  EXPECT_EQ(keep(intent("r-3", 6)), "");
+  EXPECT_EQ(keep(finished_record{"r-3", "done", "", 1, 7}),
+            "an end of run 'r-3', whose task id was lost: the run stays in doubt");
+  EXPECT_EQ(keep(gave_up_record{"r-3", 8}),
+            "an end of run 'r-3', whose task id was lost: the run stays in doubt");
+  // A rejected submission never had a task: its failure is kept.
+  EXPECT_EQ(keep(failed_record{"r-3", 400, "bad", 9}), "");
+  EXPECT_EQ(keep(dismissed_record{"r-1", 10}), "");
+  EXPECT_EQ(check("not json"), "record is not a JSON object");
+}
+
 TEST(JournalState, PhaseNames) {
   EXPECT_STREQ(to_string(run_phase::intended), "submitting");
   EXPECT_STREQ(to_string(run_phase::submitted), "pending");
