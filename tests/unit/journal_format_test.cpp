@@ -324,7 +324,7 @@ std::vector<std::string> payloads_without(const std::vector<std::string>& payloa
 
 std::vector<std::string> payloads_of(const salvage_result& r) {
   std::vector<std::string> out;
-  for (const auto& f : r.frames) out.push_back(f.payload);
+  for (const auto& f : r.frames) out.emplace_back(f.payload);
   return out;
 }
 
