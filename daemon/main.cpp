@@ -1,4 +1,5 @@
 // zefortd's entry point: parses the command line and hands over to the commands.
+#include <csignal>
 #include <iostream>
 #include <string_view>
 #include <vector>
@@ -6,10 +7,16 @@
 #include "app/commands.hpp"
 #include "core/command_help.hpp"
 #include "core/command_line.hpp"
+#include "core/core_dumps.hpp"
 #include "core/log.hpp"
 
 int main(int argc, char** argv) {
   using namespace zefortd;
+  // Before the key is read: a crash must not write it to a core file. A failure changes nothing
+  // here; the units' LimitCORE=0 still applies.
+  (void)disable_core_dumps();
+  // `zefortd run 2>&1 | head -1` must not kill a batch mid-flight: a closed pipe is EPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
   const std::vector<std::string_view> args(argv + 1, argv + argc);
   const parsed_command_line parsed = parse_command_line(args);
   switch (parsed.action) {

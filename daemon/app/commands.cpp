@@ -16,6 +16,7 @@
 #include "core/time_zone.hpp"
 #include "core/yaml_reader.hpp"
 #include "net/tls_context.hpp"
+#include "storage/journal_file.hpp"
 
 namespace zefortd {
 namespace {
@@ -24,6 +25,7 @@ std::filesystem::path config_path(const command_line& cl) {
   return cl.config_file.empty() ? default_config_path() : cl.config_file;
 }
 
+<<<<<<< HEAD
 // The next `count` fire times of a schedule if `serve` started now: cron from now on; @every
 // fires at start, then each interval (validate does not read the journal).
 std::vector<sys_seconds> upcoming_fires(const job_config& j,
@@ -95,10 +97,27 @@ int cmd_validate(const command_line& cl) {
     print_jobs_json(cfg, now);
     return exit_code::ok;
   }
+=======
+// The journal's directory must exist and the journal, if it exists, be a regular file: what
+// `run` would otherwise find out only after the key lookup, with exit 5.
+std::filesystem::path checked_journal_path(const config& cfg) {
+  try {
+    return resolve_journal_path(cfg.state.journal);
+  } catch (const journal_error& e) {
+    throw config_error(cfg.state.where, std::string("state.journal: ") + e.what());
+  }
+}
+
+int cmd_validate(const config& cfg) {
+  (void)make_tls_client_context(cfg.api.ca_file);  // a CA file that does not load is invalid
+  const std::filesystem::path journal = checked_journal_path(cfg);
+>>>>>>> hardening
   std::cout << "configuration " << cfg.file.string() << " is valid\n"
             << "  api: " << cfg.api.base_url.buffer() << ", " << cfg.api.connections
             << " connections, timeout " << format_duration(cfg.api.timeout) << "\n"
-            << "  journal: " << cfg.state.journal.string() << "\n";
+            << "  journal: " << cfg.state.journal.string();
+  if (journal != cfg.state.journal) std::cout << " (" << journal.string() << ")";
+  std::cout << "\n";
   for (const auto& f : cfg.included_files) std::cout << "  included: " << f.string() << "\n";
   std::cout << "  " << cfg.jobs.size() << (cfg.jobs.size() == 1 ? " job" : " jobs") << ":\n";
   for (const auto& j : cfg.jobs) {
@@ -163,7 +182,10 @@ int cmd_run(const command_line& cl, const config& cfg) {
   std::vector<std::string> names;
   for (const job_config* j : selected) names.push_back(j->name);
 
-  orchestrator o(cfg, api_key_or_throw(cfg), open_journal(cfg));
+  // Named first: the order in which arguments are evaluated is unspecified, and g++ opened (and
+  // created) the journal before the lookup refused a missing key.
+  secret key = api_key_or_throw(cfg);
+  orchestrator o(cfg, std::move(key), open_journal(cfg));
   auto reports = o.run_batch(names);
   print_summary(std::cout, reports);
   const int status = o.exit_status();
@@ -173,7 +195,8 @@ int cmd_run(const command_line& cl, const config& cfg) {
 }
 
 int cmd_serve(const config& cfg) {
-  orchestrator o(cfg, api_key_or_throw(cfg), open_journal(cfg));
+  secret key = api_key_or_throw(cfg);  // before the journal: see cmd_run
+  orchestrator o(cfg, std::move(key), open_journal(cfg));
   o.serve();
   log_notice("stopped");
   return exit_code::ok;
@@ -198,7 +221,9 @@ int cmd_journal(const command_line& cl, const config& cfg) {
   }
   const auto& path = cfg.state.journal;
   bool repair = cl.arguments[0] == "repair";
-  auto report = repair ? repair_journal(path) : check_journal(path);
+  // Repair keeps only what replays: a salvaged record whose run lost its intent would otherwise
+  // make the next start refuse the repaired journal.
+  auto report = repair ? repair_journal(path, nullptr, replay_check()) : check_journal(path);
   print_journal_report(std::cout, path, report);
   if (report.sound || report.repaired) return exit_code::ok;
   return report.end == scan_end::torn_tail ? 1 : exit_code::journal;

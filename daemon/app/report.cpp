@@ -83,6 +83,7 @@ void print_status(std::ostream& out, const std::filesystem::path& journal,
       o["job"] = s->intent.job;
       o["task"] = s->task.empty() ? js::value(nullptr) : js::value(s->task);
       o["phase"] = to_string(s->phase);
+      o["outcome"] = s->outcome();  // the word `run` prints
       o["backend_status"] = s->backend_status;
       o["contracts"] = s->contracts;
       o["submitted_at"] = iso_time(s->intent.at);
@@ -110,7 +111,7 @@ void print_status(std::ostream& out, const std::filesystem::path& journal,
   out << "recent runs\n";
   if (recent.empty()) out << "  (none)\n";
   for (const auto* s : recent) {
-    out << "  " << s->intent.job << "  " << or_dash(s->task) << "  " << to_string(s->phase);
+    out << "  " << s->intent.job << "  " << or_dash(s->task) << "  " << s->outcome();
     if (!s->backend_status.empty()) out << " (" << s->backend_status << ")";
     out << "  " << s->contracts << " contracts  ended " << iso_time(s->ended_at);
     if (!s->failure.empty()) out << "  " << s->failure;
@@ -118,13 +119,36 @@ void print_status(std::ostream& out, const std::filesystem::path& journal,
   }
 }
 
+namespace {
+
+// "seq 13 (bytes 700-760)": what repair could not keep, in the seqs of the file as found.
+std::string describe_lost(const lost_range& l) {
+  std::string out;
+  if (!l.reason.empty()) return "seq " + std::to_string(l.first_seq) + ", left out: " + l.reason;
+  if (l.first_seq == 0) {
+    out = "no whole record known";
+  } else if (l.first_seq == l.last_seq) {
+    out = "seq " + std::to_string(l.first_seq);
+  } else {
+    out = "seqs " + std::to_string(l.first_seq) + "-" + std::to_string(l.last_seq);
+  }
+  return out + " (bytes " + std::to_string(l.from_byte) + "-" + std::to_string(l.to_byte) + ")";
+}
+
+}  // namespace
+
 void print_journal_report(std::ostream& out, const std::filesystem::path& journal,
                           const journal_check_report& r) {
   out << "journal " << journal.string() << ": " << r.records << " records, " << r.bytes
       << " bytes\n";
   if (r.repaired) {
-    out << "repaired: kept " << r.records << " records (up to byte " << r.good_end
-        << "); the file as found is at " << r.copy.string() << "\n";
+    out << "repaired: kept " << r.records << " records";
+    if (r.after_damage > 0)
+      out << ", " << r.after_damage << " of them after the damage (renumbered to follow on)";
+    else
+      out << " (up to byte " << r.good_end << ")";
+    out << "; the file as found is at " << r.copy.string() << "\n";
+    for (const lost_range& l : r.lost) out << "lost: " << describe_lost(l) << "\n";
     return;
   }
   if (r.sound) {
@@ -138,8 +162,10 @@ void print_journal_report(std::ostream& out, const std::filesystem::path& journa
       break;
     default:
       out << "damaged at byte " << r.bad_offset << ": " << r.problem
-          << "\nrun `zefortd journal repair` to keep the " << r.records
-          << " records before it (the file as found is kept aside)\n";
+          << "\nrun `zefortd journal repair` to keep the " << r.records << " records before it";
+      if (r.after_damage > 0) out << " and the " << r.after_damage << " intact ones after it";
+      out << " (the file as found is kept aside)\n";
+      for (const lost_range& l : r.lost) out << "it would lose " << describe_lost(l) << "\n";
   }
 }
 

@@ -75,8 +75,13 @@ bool well_formed(std::string_view key) {
   return true;
 }
 
+// Editors on Windows start a UTF-8 file with a byte order mark; it is not part of the key, and
+// sent along it would make every request fail with 401.
+constexpr std::string_view utf8_bom = "\xEF\xBB\xBF";
+
 // Copies the trimmed key into a secret after checking it; `where` names its origin for errors.
 key_result make_key(std::string_view raw, const std::string& where) {
+  if (raw.starts_with(utf8_bom)) raw.remove_prefix(utf8_bom.size());
   const std::string_view key = trim(raw);
   if (key.empty()) return key_error(errc::bad_api_key, where + " is empty");
   if (!well_formed(key))

@@ -71,8 +71,8 @@ using key_result = boost::system::result<secret, key_error>;
 
 // The key from, first found: api.api_key_file (which must then be readable: an explicit setting
 // never falls through); $CREDENTIALS_DIRECTORY/api-key (systemd LoadCredential=); $ZEFORT_APIKEY.
-// Surrounding whitespace and the trailing newline are trimmed. A key file readable by group or
-// others adds a warning to `warnings`.
+// A leading UTF-8 byte order mark, surrounding whitespace and the trailing newline are trimmed. A
+// key file readable by group or others adds a warning to `warnings`.
 key_result find_api_key(const api_config& api, const key_lookup_env& env,
                         std::vector<std::string>& warnings);
 

@@ -88,7 +88,8 @@ Files read:
                    "       certificate), or a task was lost");
   s += status_line(exit_code::gave_up, "run: a task was still pending after polling.give_up_after");
   s += status_line(exit_code::journal,
-                   "journal corrupt, locked by another zefortd, or a write/fsync failed");
+                   "journal corrupt, locked by another zefortd, not a regular file, or a\n"
+                   "       write/fsync failed");
   s += status_line(exit_code::internal, "internal error");
   s += status_line(exit_code::interrupted,
                    "interrupted by SIGINT/SIGTERM: run the same command again to resume");
@@ -117,7 +118,8 @@ Options:
   s += status_line(exit_code::ok, "stopped cleanly by SIGTERM or SIGINT");
   s += status_line(exit_code::usage, "bad command line, invalid configuration, or no API key");
   s += status_line(exit_code::journal,
-                   "journal corrupt, locked by another zefortd, or a write/fsync failed");
+                   "journal corrupt, locked by another zefortd, not a regular file, or a\n"
+                   "       write/fsync failed");
   s += status_line(exit_code::internal, "internal error");
   return s;
 }
@@ -157,7 +159,8 @@ Options:
                    "       certificate), or a task was lost");
   s += status_line(exit_code::gave_up, "a task was still pending after polling.give_up_after");
   s += status_line(exit_code::journal,
-                   "journal corrupt, locked by another zefortd, or a write/fsync failed");
+                   "journal corrupt, locked by another zefortd, not a regular file, or a\n"
+                   "       write/fsync failed");
   s += status_line(exit_code::internal, "internal error");
   s += status_line(exit_code::interrupted,
                    "interrupted by SIGINT/SIGTERM: run the same command again to resume");
@@ -216,9 +219,10 @@ std::string journal() {
 
   check                 verify the journal's framing, without taking the lock
   repair                take the lock; if the journal is not sound, keep a copy as found at
-                        JOURNAL.broken-TIME, then cut it back to its last good record. What
-                        the dropped records said is forgotten: look at the copy and at the
-                        API's task list before starting again.
+                        JOURNAL.broken-TIME, then keep every intact record, before the
+                        damage and after it, and name the records lost. What they said is
+                        forgotten: look at the copy and at the API's task list before
+                        starting again.
 
 Options:
 )";

@@ -22,7 +22,7 @@ constexpr std::array command_table{
     command_spec{status, "status", "status [--json] [OPTIONS]",
                  "open tasks and recent runs, from the journal"},
     command_spec{journal, "journal", "journal check|repair [OPTIONS]",
-                 "verify the journal, or cut it back to its last good record"},
+                 "verify the journal, or repair it keeping every intact record"},
 };
 
 constexpr std::array option_table{

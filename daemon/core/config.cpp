@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "core/duration.hpp"
+#include "core/journal_format.hpp"
 #include "core/payload_template.hpp"
 #include "core/yaml_reader.hpp"
 
@@ -40,6 +41,14 @@ constexpr std::array<std::pair<std::string_view, overlap_policy>, 2> overlaps{
 constexpr std::string_view job_keys[] = {"name",    "endpoint", "schedule", "timezone",
                                          "overlap", "catch_up", "payload",  "dismiss"};
 
+// The longest value of each duration (README, "Configuration"). Far beyond any sensible setting,
+// so that a typo such as `timeout: 1000000d` is refused rather than overflowing a deadline, and a
+// huge max_delay cannot sleep past give_up_after.
+constexpr duration max_timeout{std::chrono::hours(1)};
+constexpr duration max_poll_delay{std::chrono::days(1)};
+constexpr duration max_give_up_after{std::chrono::days(30)};
+constexpr duration max_catch_up{std::chrono::days(30)};
+
 // The first entry of a systemd directory variable ("a:b" when several directories are listed).
 std::optional<fs::path> first_directory(const char* variable) {
   const char* value = std::getenv(variable);
@@ -50,10 +59,30 @@ std::optional<fs::path> first_directory(const char* variable) {
   return fs::path(first);
 }
 
+// The URL as an error message may show it: without its query or fragment, which may hold a key
+// or a token that must not reach a terminal or a log.
+std::string shown_url(std::string_view text) {
+  const std::size_t cut = text.find_first_of("?#");
+  if (cut == std::string_view::npos) return "'" + std::string(text) + "'";
+  return "'" + std::string(text.substr(0, cut)) + "' (query or fragment not shown)";
+}
+
+bool has_non_ascii(std::string_view text) {
+  return std::any_of(text.begin(), text.end(),
+                     [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+}
+
+constexpr std::string_view punycode_hint =
+    "; write a non-ASCII host name in its ASCII (punycode) form, e.g. xn--bcher-kva.example for "
+    "bücher.example";
+
 boost::urls::url read_base_url(const yaml_reader& r, const YAML::Node& node) {
   const std::string text = r.text(node, "api.base_url");
+  const std::string shown = shown_url(text);
   auto parsed = boost::urls::parse_uri(text);
-  if (!parsed) r.fail(node, "api.base_url: not an absolute URL: '" + text + "'");
+  if (!parsed)
+    r.fail(node, "api.base_url: not an absolute URL: " + shown +
+                     (has_non_ascii(text) ? std::string(punycode_hint) : ""));
   boost::urls::url url = *parsed;
   // The key must never travel in the URL, nor be echoed into this message.
   if (url.has_userinfo())
@@ -61,11 +90,20 @@ boost::urls::url read_base_url(const yaml_reader& r, const YAML::Node& node) {
            "api.base_url: must not hold a user name or password; the API key belongs in "
            "api_key_file, $CREDENTIALS_DIRECTORY/api-key or ZEFORT_APIKEY");
   if (url.scheme_id() != boost::urls::scheme::https)
-    r.fail(node, "api.base_url: must use https, got '" + text + "'");
+    r.fail(node, "api.base_url: must use https, got " + shown);
   if (!url.has_authority() || url.encoded_host().empty())
-    r.fail(node, "api.base_url: must name a host, got '" + text + "'");
+    r.fail(node, "api.base_url: must name a host, got " + shown);
+  if (has_non_ascii(url.host()))
+    r.fail(node,
+           "api.base_url: the host '" + url.host() + "' is not ASCII" + std::string(punycode_hint));
+  // Boost.URL accepts any digits, or none, after the colon, and reads 0 for what is no port.
+  if (url.has_port() && url.port_number() == 0)
+    r.fail(node,
+           "api.base_url: the port must be a number from 1 to 65535, got " +
+               (url.port().empty() ? std::string("none") : "'" + std::string(url.port()) + "'") +
+               " in " + shown);
   if (url.has_query() || url.has_fragment())
-    r.fail(node, "api.base_url: must not have a query or fragment, got '" + text + "'");
+    r.fail(node, "api.base_url: must not have a query or fragment, got " + shown);
   url.normalize();
   // Endpoints resolve against the base: without a trailing slash its last segment would be lost.
   // The slash is appended to the text (the path is its tail: no query, no fragment) because
@@ -87,7 +125,7 @@ void read_api(const yaml_reader& r, const YAML::Node& section, api_config& api) 
     } else if (key == "ca_file") {
       api.ca_file = r.file_path(v, at);
     } else if (key == "timeout") {
-      api.timeout = r.span_of_time(v, at);
+      api.timeout = r.span_of_time(v, at, max_timeout);
       if (api.timeout.count() <= 0) r.fail(v, at + ": must be more than 0");
     } else if (key == "connections") {
       api.connections = r.whole_number(v, at, 1, 256);
@@ -104,17 +142,17 @@ void read_polling(const yaml_reader& r, const YAML::Node& section, polling_confi
   r.members(section, "polling", polling_keys, [&](const std::string& key, const YAML::Node& v) {
     const std::string at = "polling." + key;
     if (key == "initial_delay") {
-      polling.initial_delay = r.span_of_time(v, at);
+      polling.initial_delay = r.span_of_time(v, at, max_poll_delay);
       if (polling.initial_delay.count() <= 0) r.fail(v, at + ": must be more than 0");
       initial_delay = v;
     } else if (key == "max_delay") {
-      polling.max_delay = r.span_of_time(v, at);
+      polling.max_delay = r.span_of_time(v, at, max_poll_delay);
       max_delay = v;
     } else if (key == "multiplier") {
       polling.multiplier = r.number(v, at);
       if (polling.multiplier < 1) r.fail(v, at + ": must be 1 or more, got " + v.Scalar());
     } else if (key == "give_up_after") {
-      polling.give_up_after = r.span_of_time(v, at);
+      polling.give_up_after = r.span_of_time(v, at, max_give_up_after);
       if (polling.give_up_after.count() <= 0) r.fail(v, at + ": must be more than 0");
     } else if (key == "list_above") {
       polling.list_above = r.whole_number(v, at, 0, 1'000'000);
@@ -178,7 +216,27 @@ schedule read_schedule(const yaml_reader& r, const YAML::Node& node, const std::
   throw config_error(where, at + ": " + parsed.error().message);
 }
 
-job_config read_job(const yaml_reader& r, const YAML::Node& node, std::size_t index) {
+static_assert(2 * max_payload_bytes + (std::size_t{1} << 20) <= journal_max_payload,
+              "a run's intent record must fit in one journal frame");
+
+// A body that the journal cannot hold would fail only when its run starts. Its resolved size
+// does not depend on the moment: every template resolves to a fixed-width date or time.
+// Returns the size, which read_jobs adds up.
+std::size_t check_payload_size(const job_config& job, const std::string& path) {
+  const std::size_t size =
+      json::serialize(
+          resolve_templates(job.payload, std::chrono::system_clock::now(), job.timezone))
+          .size();
+  if (size > max_payload_bytes)
+    throw config_error(
+        job.where, path + " ('" + job.name + "'): the payload is " + std::to_string(size) +
+                       " bytes as JSON, templates resolved; at most " +
+                       std::to_string(max_payload_bytes >> 20) + " MiB can be journaled and sent");
+  return size;
+}
+
+job_config read_job(const yaml_reader& r, const YAML::Node& node, std::size_t index,
+                    std::size_t& payload_bytes) {
   const std::string path = "jobs[" + std::to_string(index) + "]";
   if (!node.IsMap())
     r.fail(node,
@@ -206,7 +264,7 @@ job_config read_job(const yaml_reader& r, const YAML::Node& node, std::size_t in
     } else if (key == "overlap") {
       job.overlap = r.choice(v, at, overlaps);
     } else if (key == "catch_up") {
-      job.catch_up = r.span_of_time(v, at);
+      job.catch_up = r.span_of_time(v, at, max_catch_up);
     } else if (key == "payload") {
       if (!v.IsMap())
         r.fail(v, at + ": expected a mapping (the JSON request body), got " + describe(v));
@@ -219,17 +277,25 @@ job_config read_job(const yaml_reader& r, const YAML::Node& node, std::size_t in
   });
   if (!named) r.fail(node, path + ": missing required key 'name'");
   if (!has_payload) r.fail(node, path + " ('" + job.name + "'): missing required key 'payload'");
+  payload_bytes += check_payload_size(job, path);
+  // Many jobs whose payload is one alias each would expand, together, without bound.
+  if (payload_bytes > max_total_payload_bytes)
+    throw config_error(job.where, path + " ('" + job.name + "'): the payloads of the jobs up to " +
+                                      "this one come to more than " +
+                                      std::to_string(max_total_payload_bytes >> 20) +
+                                      " MiB as JSON, each use of an alias counted");
   return job;
 }
 
 // Reads a file's `jobs` list into `out`, refusing a name already used in this or another file.
+// `payload_bytes` adds up the payloads of every file read so far.
 void read_jobs(const yaml_reader& r, const YAML::Node& list, std::vector<job_config>& out,
-               std::map<std::string, source_position>& names) {
+               std::map<std::string, source_position>& names, std::size_t& payload_bytes) {
   if (list.IsNull()) return;
   if (!list.IsSequence()) r.fail(list, "jobs: expected a list of jobs, got " + describe(list));
   std::size_t index = 0;
   for (const YAML::Node& node : list) {
-    job_config job = read_job(r, node, index++);
+    job_config job = read_job(r, node, index++, payload_bytes);
     const auto [first, inserted] = names.emplace(job.name, job.where);
     if (!inserted)
       throw config_error(job.where, "duplicate job name '" + job.name + "'; first defined at " +
@@ -335,9 +401,12 @@ const job_config* config::find_job(std::string_view name) const {
   return nullptr;
 }
 
-config load_config(const fs::path& file) {
+namespace {
+
+// load_config without its guard; `current` names the file being read, for errors that do not.
+config read_config(const fs::path& file, fs::path& current) {
   config cfg;
-  cfg.file = fs::absolute(file).lexically_normal();
+  cfg.file = current = fs::absolute(file).lexically_normal();
   const yaml_file main = load_yaml(cfg.file);
   const yaml_reader r(main);
   if (!main.root.IsNull() && !main.root.IsMap())
@@ -357,27 +426,54 @@ config load_config(const fs::path& file) {
   if (sections.contains("state"))
     r.members(sections["state"], "state", state_keys, [&](const std::string&, const YAML::Node& v) {
       cfg.state.journal = r.file_path(v, "state.journal");
+      cfg.state.where = r.position(v);
     });
   if (cfg.state.journal.empty()) {
+    cfg.state.where = {cfg.file};
     const auto directory = first_directory("STATE_DIRECTORY");
     cfg.state.journal = (directory ? *directory : cfg.file.parent_path()) / "zefortd.journal";
   }
   if (sections.contains("metrics")) read_metrics(r, sections["metrics"], cfg.metrics);
 
   std::map<std::string, source_position> names;
-  if (sections.contains("jobs")) read_jobs(r, sections["jobs"], cfg.jobs, names);
+  std::size_t payload_bytes = 0;
+  if (sections.contains("jobs")) read_jobs(r, sections["jobs"], cfg.jobs, names, payload_bytes);
   if (sections.contains("include")) cfg.included_files = expand_includes(r, sections["include"]);
   for (const fs::path& path : cfg.included_files) {
+    current = path;
     const yaml_file included = load_yaml(path);
     const yaml_reader ir(included);
     if (!included.root.IsNull() && !included.root.IsMap())
       ir.fail(included.root, "expected a mapping with a jobs list, got " + describe(included.root));
     ir.members(included.root, "", job_file_keys, [&](const std::string& key, const YAML::Node& v) {
       if (key == "include") ir.fail(v, "include: only the main configuration file may include");
-      read_jobs(ir, v, cfg.jobs, names);
+      read_jobs(ir, v, cfg.jobs, names, payload_bytes);
     });
   }
   return cfg;
+}
+
+}  // namespace
+
+// Whatever goes wrong while loading is a config_error, so that a caller (`serve`'s reload among
+// them) needs to catch only that: yaml-cpp's own exceptions, a file system error, and running
+// out of memory on a hostile file included.
+config load_config(const fs::path& file) {
+  fs::path current = file;
+  try {
+    return read_config(file, current);
+  } catch (const config_error&) {
+    throw;
+  } catch (const YAML::Exception& e) {
+    const YAML::Mark& m = e.mark;
+    throw config_error(
+        m.is_null() ? source_position{current} : source_position{current, m.line + 1, m.column + 1},
+        e.msg);
+  } catch (const std::bad_alloc&) {
+    throw config_error({current}, "out of memory while loading; is this the right file?");
+  } catch (const std::exception& e) {
+    throw config_error({current}, e.what());
+  }
 }
 
 fs::path default_config_path() {

@@ -56,6 +56,7 @@ struct polling_config {
 
 struct state_config {
   std::filesystem::path journal;  // resolved: explicit, $STATE_DIRECTORY, or beside the file
+  source_position where;          // where state.journal is written; the file alone if defaulted
 };
 
 struct metrics_config {
@@ -63,6 +64,14 @@ struct metrics_config {
 };
 
 enum class overlap_policy { skip, allow };
+
+// The largest request body a job may have, as JSON with its templates resolved. A run's journal
+// record holds the body, and a journal frame at most 16 MiB: this leaves room for the record's
+// other fields and for the body kept as an escaped string (which can double its size).
+inline constexpr std::size_t max_payload_bytes = std::size_t{4} << 20;
+// All the payloads of a configuration together (main file and included files), which aliases
+// could otherwise multiply without bound: one anchored payload used by thousands of jobs.
+inline constexpr std::size_t max_total_payload_bytes = std::size_t{16} << 20;
 
 struct job_config {
   std::string name;
@@ -93,7 +102,8 @@ struct config {
   const job_config* find_job(std::string_view name) const;
 };
 
-// Reads the main file and every included job file. Throws config_error.
+// Reads the main file and every included job file. Throws config_error, and nothing else: any
+// other failure while loading is turned into one naming the file (and line, where known).
 config load_config(const std::filesystem::path& file);
 
 // The default configuration path: $CONFIGURATION_DIRECTORY/zefortd.yaml under systemd, else

@@ -33,12 +33,15 @@ std::optional<std::size_t> match_unit(std::string_view text) {
   return std::nullopt;
 }
 
-}  // namespace
+enum class parse_status { ok, malformed, too_long };
 
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
-  if (text == "0") return std::chrono::milliseconds{0};
-  if (text.empty()) return std::nullopt;
-  std::int64_t total = 0;
+// An overflow does not stop the scan: the rest of the text decides whether it was a duration
+// at all ("99999999999999999999d" is one, too long; "99999999999999999999x" is not).
+parse_status parse(std::string_view text, std::int64_t& total) {
+  total = 0;
+  if (text == "0") return parse_status::ok;
+  if (text.empty()) return parse_status::malformed;
+  bool overflow = false;
   std::size_t next_unit = 0;  // units before this index have been used or skipped
   while (!text.empty()) {
     std::int64_t number = 0;
@@ -46,21 +49,34 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
     while (digits < text.size() && is_digit(text[digits])) {
       if (__builtin_mul_overflow(number, 10, &number) ||
           __builtin_add_overflow(number, text[digits] - '0', &number))
-        return std::nullopt;
+        overflow = true;
       ++digits;
     }
-    if (digits == 0) return std::nullopt;
+    if (digits == 0) return parse_status::malformed;
     text.remove_prefix(digits);
     const auto u = match_unit(text);
-    if (!u || *u < next_unit) return std::nullopt;
+    if (!u || *u < next_unit) return parse_status::malformed;
     text.remove_prefix(units[*u].suffix.size());
     next_unit = *u + 1;
     std::int64_t part = 0;
     if (__builtin_mul_overflow(number, units[*u].millis, &part) ||
         __builtin_add_overflow(total, part, &total))
-      return std::nullopt;
+      overflow = true;
   }
+  return overflow || total > max_duration.count() ? parse_status::too_long : parse_status::ok;
+}
+
+}  // namespace
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  std::int64_t total = 0;
+  if (parse(text, total) != parse_status::ok) return std::nullopt;
   return std::chrono::milliseconds{total};
+}
+
+bool duration_too_long(std::string_view text) {
+  std::int64_t total = 0;
+  return parse(text, total) == parse_status::too_long;
 }
 
 std::string format_duration(std::chrono::milliseconds value) {

@@ -203,4 +203,40 @@ scan_result scan_journal(std::string_view bytes) {
   return r;
 }
 
+salvage_result salvage_journal(std::string_view bytes) {
+  scan_result scan = scan_journal(bytes);
+  salvage_result out;
+  if (scan.end == scan_end::bad_header) return out;
+  out.frames = std::move(scan.frames);
+  std::uint64_t last_seq = out.frames.empty() ? 0 : out.frames.back().seq;
+  std::size_t pos = scan.good_end;
+  if (pos < journal_header_size) return out;  // a header cut short: nothing follows it
+  while (pos < bytes.size()) {
+    frame_view f;
+    if (read_frame(bytes, pos, last_seq + 1, f) == frame_status::ok &&
+        (out.frames.empty() || f.seq == last_seq + 1)) {
+      out.frames.push_back({f.seq, pos, f.payload});
+      last_seq = f.seq;
+      pos += journal_frame_header_size + f.length;
+      continue;
+    }
+    // Damage at pos, or a frame out of sequence there (frames missing, not damaged): the next
+    // frame that can follow what was kept, from pos itself, starts the next good stretch.
+    std::size_t at = pos;
+    for (; at + journal_frame_header_size <= bytes.size(); ++at)
+      if (read_frame(bytes, at, last_seq + 1, f) == frame_status::ok) break;
+    if (at + journal_frame_header_size > bytes.size()) {
+      out.lost.push_back({pos, bytes.size(), 0, 0});
+      break;
+    }
+    // The frame found proves the seqs between: they were in the stretch skipped.
+    const bool gap = f.seq > last_seq + 1;
+    out.lost.push_back({pos, at, gap ? last_seq + 1 : 0, gap ? f.seq - 1 : 0});
+    out.frames.push_back({f.seq, at, f.payload});
+    last_seq = f.seq;
+    pos = at + journal_frame_header_size + f.length;
+  }
+  return out;
+}
+
 }  // namespace zefortd

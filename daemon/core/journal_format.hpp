@@ -77,4 +77,26 @@ struct scan_result {
 // The frames in the result view into `bytes`, which must outlive them.
 scan_result scan_journal(std::string_view bytes);
 
+// A stretch of a damaged journal that repair cannot read, and the seqs it held as far as the
+// frames around it tell (none known, first_seq = 0, when it is the tail of the file).
+struct lost_range {
+  std::uint64_t from_byte = 0;
+  std::uint64_t to_byte = 0;  // one past the last byte
+  std::uint64_t first_seq = 0;
+  std::uint64_t last_seq = 0;
+  std::string reason;  // empty: damaged bytes; else why a whole record was left out (repair)
+};
+
+// What repair can keep of a journal: the good frames before the damage and, after each damaged
+// stretch, every CRC-valid frame with a seq above the last one kept, found at any byte offset
+// (as scan_journal's corruption search does). Empty for a bad header. A flipped byte in the
+// middle then loses the one record it hit, not every record after it.
+struct salvage_result {
+  // In file order, seqs as found (increasing, with gaps); payloads are views into the bytes.
+  std::vector<journal_frame> frames;
+  std::vector<lost_range> lost;  // in file order
+};
+
+salvage_result salvage_journal(std::string_view bytes);
+
 }  // namespace zefortd

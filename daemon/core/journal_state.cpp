@@ -44,6 +44,23 @@ bool run_state::backend_failed() const {
          classify_backend_status(backend_status) == backend_state::failed;
 }
 
+const char* run_state::outcome() const {
+  switch (phase) {
+    case run_phase::finished:
+      if (open()) return to_string(phase);  // the dismissal is still to come
+      return backend_failed() ? "failed" : "done (not dismissed)";
+    case run_phase::dismissed:
+      return backend_failed() ? "failed" : "done";
+    case run_phase::failed:
+      // Both end in a failed record; only a lost task had an id.
+      return task.empty() ? "rejected" : "lost";
+    case run_phase::gave_up:
+      return "gave up";
+    default:
+      return to_string(phase);
+  }
+}
+
 run_state* journal_state::run(const std::string& id) {
   if (last_.valid && last_.it->first == id) return &last_.it->second;
   auto it = runs_.find(id);
@@ -144,6 +161,23 @@ std::optional<std::string> journal_state::apply(const journal_record& record) {
 
 std::optional<std::string> journal_state::apply(journal_record&& record) {
   return apply_record(std::move(record));
+}
+
+std::string replay_check::operator()(std::string_view payload) {
+  std::string error;
+  const std::optional<journal_record> record = decode_record(payload, error);
+  if (!record) return error.empty() ? "not a journal record" : error;
+  const std::string* needs_task = nullptr;
+  if (auto* r = std::get_if<finished_record>(&*record)) needs_task = &r->run;
+  if (auto* r = std::get_if<dismissed_record>(&*record)) needs_task = &r->run;
+  if (auto* r = std::get_if<gave_up_record>(&*record)) needs_task = &r->run;
+  if (needs_task) {
+    const run_state* s = state_.find_run(*needs_task);
+    if (s && s->task.empty())
+      return "an end of run '" + *needs_task + "', whose task id was lost: the run stays in doubt";
+  }
+  if (auto problem = state_.apply(*record)) return *problem;
+  return {};
 }
 
 std::vector<const run_state*> journal_state::open_runs() const {

@@ -46,6 +46,11 @@ struct run_state {
   bool open() const;
   // The backend said the task failed (failed, error, cancelled).
   bool backend_failed() const;
+  // How the run ended, in the words of `run`'s summary (to_string(run_outcome)): "done",
+  // "done (not dismissed)", "failed" (by the backend), "rejected" (the submission was refused),
+  // "lost" (the task vanished), "gave up"; an open run's phase ("submitting", "pending",
+  // "finished") otherwise.
+  const char* outcome() const;
 };
 
 struct batch_state {
@@ -137,5 +142,19 @@ struct replay_error {
 // naming the file in the error. Stops at the first record that does not decode or apply.
 std::optional<replay_error> replay_frames(std::span<const journal_frame> frames,
                                           journal_state& state);
+
+// For `journal repair`: feeds the records it salvaged through a journal_state in order and
+// says why a record must be left out, so that the repaired journal replays. Refused: what does
+// not decode, what contradicts the records before it (a record of a run whose intent was lost),
+// and a finished, dismissed or gave-up record of a run whose task id was lost, which keeps that
+// run in doubt: looked up in the task list on the next start, never finished without a task.
+class replay_check {
+ public:
+  // Empty: keep the record (it has been applied). Else why it is left out.
+  std::string operator()(std::string_view payload);
+
+ private:
+  journal_state state_;
+};
 
 }  // namespace zefortd

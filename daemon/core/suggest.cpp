@@ -14,6 +14,9 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// Shorter words are prefixes of too many things to mean one of them.
+constexpr std::size_t min_prefix = 3;
+
 }  // namespace
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -50,7 +53,12 @@ std::optional<std::string_view> closest_match(std::string_view word,
       best_distance = d;
     }
   }
-  return best;
+  if (best) return best;
+  // A key cut short ("give_up" for "give_up_after") is too far for a typo but plainly meant.
+  if (word.size() < min_prefix) return std::nullopt;
+  for (std::string_view candidate : candidates)
+    if (candidate.size() > word.size() && lower(candidate).starts_with(folded)) return candidate;
+  return std::nullopt;
 }
 
 std::string did_you_mean(std::string_view word, std::span<const std::string_view> candidates) {

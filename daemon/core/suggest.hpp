@@ -16,7 +16,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b);
 
 // The candidate closest to `word`, compared case-insensitively, if it is within a typo's reach:
 // at most a third of the word's length (1 for short words, never more than 3). Ties go to the
-// earlier candidate.
+// earlier candidate. Failing that, the first candidate that `word` (3 characters or more) is the
+// beginning of: "give_up" suggests "give_up_after".
 std::optional<std::string_view> closest_match(std::string_view word,
                                               std::span<const std::string_view> candidates);
 

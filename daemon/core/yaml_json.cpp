@@ -3,6 +3,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
@@ -78,29 +79,49 @@ json::value null_node_to_json(const YAML::Node& node, std::string_view source) {
 
 class converter {
  public:
-  converter(const std::filesystem::path& file, std::string_view source)
-      : file_(file), source_(source) {}
+  converter(const YAML::Node& root, const std::filesystem::path& file, std::string_view source)
+      : root_(root), file_(file), source_(source) {}
 
-  json::value convert(const YAML::Node& node) const {
+  json::value convert(const YAML::Node& node, std::size_t depth = 0) {
+    count(1, 0);
     switch (node.Type()) {
       case YAML::NodeType::Undefined:
       case YAML::NodeType::Null:
         return null_node_to_json(node, source_);
       case YAML::NodeType::Scalar:
+        count(0, node.Scalar().size());
         return scalar(node);
       case YAML::NodeType::Sequence: {
+        enter(node, depth);
         json::array out;
-        out.reserve(node.size());
-        for (const YAML::Node& item : node) out.push_back(convert(item));
+        out.reserve(std::min<std::size_t>(node.size(), max_json_values));
+        for (const YAML::Node& item : node) out.push_back(convert(item, depth + 1));
         return out;
       }
       case YAML::NodeType::Map:
-        return mapping(node);
+        enter(node, depth);
+        return mapping(node, depth);
     }
     return nullptr;
   }
 
  private:
+  // Checked as the conversion goes, so that it stops at the limit rather than after the bomb.
+  void count(std::size_t values, std::size_t bytes) {
+    values_ += values;
+    bytes_ += bytes;
+    if (values_ > max_json_values || bytes_ > max_json_text)
+      fail(root_, "expands to more than " +
+                      (values_ > max_json_values ? std::to_string(max_json_values) + " values"
+                                                 : std::to_string(max_json_text >> 20) + " MiB") +
+                      ", counting each use of an alias; write it out plainly");
+  }
+
+  void enter(const YAML::Node& node, std::size_t depth) const {
+    if (depth >= max_json_depth)
+      fail(node, "nested more than " + std::to_string(max_json_depth) + " levels deep");
+  }
+
   [[noreturn]] void fail(const YAML::Node& node, const std::string& message) const {
     throw config_error(position_of(node, file_), message);
   }
@@ -131,26 +152,30 @@ class converter {
     return std::move(*typed);
   }
 
-  json::value mapping(const YAML::Node& node) const {
+  json::value mapping(const YAML::Node& node, std::size_t depth) {
     json::object out;
-    out.reserve(node.size());
+    out.reserve(std::min<std::size_t>(node.size(), max_json_values));
     std::map<std::string, YAML::Mark> seen;
     for (auto it = node.begin(); it != node.end(); ++it) {
       const YAML::Node key = it->first;
       if (!key.IsScalar()) fail(key, "a key must be a string");
       const std::string& name = key.Scalar();
+      count(0, name.size());
       const auto [first, inserted] = seen.emplace(name, key.Mark());
       if (!inserted)
         fail(key, "duplicate key '" + name + "' (first at line " +
                       std::to_string(first->second.line + 1) + ", column " +
                       std::to_string(first->second.column + 1) + ")");
-      out.emplace(name, convert(it->second));
+      out.emplace(name, convert(it->second, depth + 1));
     }
     return out;
   }
 
+  const YAML::Node& root_;
   const std::filesystem::path& file_;
   std::string_view source_;
+  std::size_t values_ = 0;
+  std::size_t bytes_ = 0;
 };
 
 }  // namespace
@@ -171,7 +196,7 @@ std::optional<json::value> plain_scalar_to_json(std::string_view text) {
 
 json::value yaml_to_json(const YAML::Node& node, const std::filesystem::path& file,
                          std::string_view source) {
-  return converter(file, source).convert(node);
+  return converter(node, file, source).convert(node);
 }
 
 }  // namespace zefortd

@@ -17,6 +17,14 @@ namespace zefortd {
 // "1e", "+1", "01" and "2023-02-15" are strings.
 std::optional<boost::json::value> plain_scalar_to_json(std::string_view text);
 
+// What one converted node may expand to. Aliases are counted each time they are used, so that a
+// "billion laughs" (aliases of aliases) is refused long before it exhausts memory.
+inline constexpr std::size_t max_json_values = 1'000'000;           // scalars, lists, mappings
+inline constexpr std::size_t max_json_text = std::size_t{8} << 20;  // bytes of keys and scalars
+// Nesting of lists and mappings: the journal keeps a payload one level inside its record, and
+// Boost.JSON reads records back with its default limit of 32 levels.
+inline constexpr std::size_t max_json_depth = 24;
+
 // Converts a YAML node to JSON. Sequences become arrays, mappings objects (keys are strings),
 // scalars as above; quoted and block scalars ("42", '42', |, >) and `!!str` are always strings;
 // an empty value (`key:`) is null. `!!null` is null, `!!int`, `!!float` and `!!bool` must read as
@@ -27,7 +35,9 @@ std::optional<boost::json::value> plain_scalar_to_json(std::string_view text);
 // they are all null.
 //
 // Throws config_error at the node's position (file:line:column) for a duplicate key in one
-// mapping, a key that is not a scalar, a number out of range, or a tag that is not understood.
+// mapping, a key that is not a scalar, a number out of range, a tag that is not understood, or
+// nesting deeper than max_json_depth; at the position of `node` itself when the whole expands to
+// more than max_json_values values or max_json_text bytes.
 boost::json::value yaml_to_json(const YAML::Node& node, const std::filesystem::path& file,
                                 std::string_view source = {});
 

@@ -1,9 +1,15 @@
 // Typed reading of YAML configuration nodes with positions; see yaml_reader.hpp.
 #include "core/yaml_reader.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 
@@ -15,18 +21,57 @@ namespace fs = std::filesystem;
 
 namespace {
 
+[[noreturn]] void cannot_read(const fs::path& path, const std::string& why) {
+  throw config_error({path}, "cannot read: " + why);
+}
+
+// Reads a regular file of at most max_config_file bytes. O_NONBLOCK so that a FIFO given as a
+// file (`include: /tmp/fifo`) is refused at once instead of waiting for a writer; the size limit
+// ends `include: /dev/zero` (refused as a device anyway) and anything else that never ends.
 std::string read_text(const fs::path& path) {
-  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                             &std::fclose);
-  if (!file) throw config_error({path}, std::string("cannot read: ") + std::strerror(errno));
+  struct descriptor {
+    int fd;
+    ~descriptor() {
+      if (fd >= 0) ::close(fd);
+    }
+  } const file{::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)};
+  const int fd = file.fd;
+  if (fd < 0) cannot_read(path, std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) cannot_read(path, std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) cannot_read(path, std::strerror(EISDIR));
+  if (!S_ISREG(st.st_mode))
+    cannot_read(path, std::string(S_ISFIFO(st.st_mode) ? "a FIFO" : "a device or socket") +
+                          ", not a regular file");
+  const std::string too_large = "larger than " + std::to_string(max_config_file >> 10) +
+                                " KiB; a configuration file holds settings and jobs, not data";
+  if (static_cast<std::uintmax_t>(st.st_size) > max_config_file) cannot_read(path, too_large);
   std::string text;
   char buffer[65536];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, n);
-  // fopen succeeds on a directory; the read then fails with EISDIR.
-  if (std::ferror(file.get()))
-    throw config_error({path}, std::string("cannot read: ") + std::strerror(errno));
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) cannot_read(path, std::strerror(errno));
+    if (n == 0) break;
+    text.append(buffer, static_cast<std::size_t>(n));
+    if (text.size() > max_config_file) cannot_read(path, too_large);  // grew, or a /proc file
+  }
   return text;
+}
+
+// yaml-cpp does not report a NUL as such: it takes it for the start of an escape ("unknown
+// escape character: s", after the NUL, or at the end of a sequence the NUL cut short). A
+// configuration file is text, so the byte itself is the error, at its own line and column.
+void refuse_nul(const fs::path& path, std::string_view text) {
+  const std::size_t at = text.find('\0');
+  if (at == std::string_view::npos) return;
+  const std::string_view before = text.substr(0, at);
+  const int line = static_cast<int>(std::count(before.begin(), before.end(), '\n')) + 1;
+  const std::size_t line_start = before.rfind('\n');
+  const int column =
+      static_cast<int>(line_start == std::string_view::npos ? at + 1 : at - line_start);
+  throw config_error({path, line, column},
+                     "a NUL byte; a configuration file is text (is this the right file?)");
 }
 
 source_position position_in(const fs::path& file, const YAML::Mark& m) {
@@ -60,6 +105,7 @@ std::string format_location(const source_position& where) {
 
 yaml_file load_yaml(const fs::path& path) {
   yaml_file f{path, read_text(path), {}};
+  refuse_nul(path, f.text);
   try {
     const std::vector<YAML::Node> documents = YAML::LoadAll(f.text);
     if (documents.size() > 1)
@@ -109,8 +155,11 @@ fs::path yaml_reader::file_path(const YAML::Node& node, const std::string& path)
   return (file_.path.parent_path() / text(node, path)).lexically_normal();
 }
 
-duration yaml_reader::span_of_time(const YAML::Node& node, const std::string& path) const {
+duration yaml_reader::span_of_time(const YAML::Node& node, const std::string& path,
+                                   duration most) const {
   const auto d = node.IsScalar() ? parse_duration(node.Scalar()) : std::nullopt;
+  if ((d && *d > most) || (!d && node.IsScalar() && duration_too_long(node.Scalar())))
+    fail(node, path + ": must be at most " + format_duration(most) + ", got " + describe(node));
   if (!d)
     fail(node,
          path + ": expected a duration such as 500ms, 30s, 5m, 2h or 1d, got " + describe(node));

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/duration.hpp"
 #include "core/suggest.hpp"
 
 namespace zefortd {
@@ -30,8 +31,13 @@ struct yaml_file {
   YAML::Node root;  // null for an empty file
 };
 
-// Reads and parses one file. Throws config_error: "FILE: cannot read: <strerror>", a YAML syntax
-// error at its position, or more than one document.
+// The largest configuration or job file: far more than any real one, small enough that a wrong
+// file (a log, a device) is refused before it is parsed.
+inline constexpr std::size_t max_config_file = std::size_t{1} << 20;
+
+// Reads and parses one file. Throws config_error: "FILE: cannot read: <strerror>" (also for a
+// file that is not a regular file or is over max_config_file), a NUL byte at its line and column,
+// a YAML syntax error at its position, or more than one document.
 yaml_file load_yaml(const std::filesystem::path& path);
 
 // How a node reads in a message: 'text' (shortened), "a list", "a mapping" or "nothing".
@@ -56,7 +62,10 @@ class yaml_reader {
   std::string text(const YAML::Node& node, const std::string& path) const;
   // A path, relative ones taken from the directory of this file.
   std::filesystem::path file_path(const YAML::Node& node, const std::string& path) const;
-  duration span_of_time(const YAML::Node& node, const std::string& path) const;
+  // A duration of at most `most` (itself at most max_duration), e.g. "api.timeout: must be at
+  // most 1h, got 1000000d".
+  duration span_of_time(const YAML::Node& node, const std::string& path,
+                        duration most = max_duration) const;
   double number(const YAML::Node& node, const std::string& path) const;
   unsigned whole_number(const YAML::Node& node, const std::string& path, unsigned low,
                         unsigned high) const;

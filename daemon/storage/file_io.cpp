@@ -32,11 +32,23 @@ class posix_io final : public file_io {
 
   std::error_code read_all(const std::filesystem::path& path, std::string& out) override {
     int fd = -1;
-    if (auto ec = open(path, O_RDONLY, 0, fd)) return ec;
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; the type check below refuses it.
+    if (auto ec = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, fd)) return ec;
     // Read straight into the string (a journal can be large): no bounce buffer, one copy.
     struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      const std::error_code ec = last_error();
+      ::close(fd);
+      return ec;
+    }
+    // A FIFO would block or a device (/dev/zero) never end: only regular files are read.
+    if (!S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return std::make_error_code(S_ISDIR(st.st_mode) ? std::errc::is_a_directory
+                                                      : std::errc::invalid_argument);
+    }
     std::size_t capacity = 65536;
-    if (::fstat(fd, &st) == 0 && st.st_size > 0) capacity = static_cast<std::size_t>(st.st_size) + 1;
+    if (st.st_size > 0) capacity = static_cast<std::size_t>(st.st_size) + 1;
     out.resize(capacity);
     std::size_t used = 0;
     std::error_code ec;

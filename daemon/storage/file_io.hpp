@@ -22,7 +22,8 @@ class file_io {
   // ::open with O_CLOEXEC added.
   virtual std::error_code open(const std::filesystem::path& path, int flags, mode_t mode,
                                int& fd) = 0;
-  // The whole file; ENOENT when it does not exist.
+  // The whole file; ENOENT when it does not exist, EISDIR for a directory and EINVAL for
+  // anything else that is not a regular file (a FIFO is not waited on, a device not read).
   virtual std::error_code read_all(const std::filesystem::path& path, std::string& out) = 0;
   // Writes everything at the file position (or the end, under O_APPEND). On an error some prefix
   // of `data` may have been written.

@@ -2,8 +2,6 @@
 // repair and read. Every system call goes through file_io so tests can fail each one.
 #include "storage/journal_file.hpp"
 
-#include "core/failpoint.hpp"
-
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -12,6 +10,8 @@
 #include <charconv>
 #include <ctime>
 #include <utility>
+
+#include "core/failpoint.hpp"
 
 namespace zefortd {
 namespace {
@@ -150,6 +150,74 @@ journal_check_report report_of(const scan_result& s, std::uint64_t size) {
   return r;
 }
 
+// What a file that is not a journal is, for the message that refuses it.
+std::string_view kind_of(std::filesystem::file_type type) {
+  using std::filesystem::file_type;
+  switch (type) {
+    case file_type::directory:
+      return "a directory";
+    case file_type::fifo:
+      return "a FIFO (named pipe)";
+    case file_type::character:
+      return "a character device";
+    case file_type::block:
+      return "a block device";
+    case file_type::socket:
+      return "a socket";
+    default:
+      return "not a regular file";
+  }
+}
+
+void add_salvage(journal_check_report& report, const salvage_result& salvage) {
+  report.after_damage = static_cast<std::uint64_t>(
+      std::count_if(salvage.frames.begin(), salvage.frames.end(),
+                    [&](const journal_frame& f) { return f.offset >= report.good_end; }));
+  report.lost = salvage.lost;
+}
+
+// Moves the records `keep` refuses from the kept frames to the lost ranges, in file order.
+void leave_out(salvage_result& salvage, const record_filter& keep) {
+  std::vector<journal_frame> kept;
+  for (journal_frame& f : salvage.frames) {
+    std::string why = keep(f.payload);
+    if (why.empty()) {
+      kept.push_back(std::move(f));
+      continue;
+    }
+    const std::uint64_t end = f.offset + journal_frame_header_size + f.payload.size();
+    salvage.lost.push_back({f.offset, end, f.seq, f.seq, std::move(why)});
+  }
+  salvage.frames = std::move(kept);
+  std::sort(salvage.lost.begin(), salvage.lost.end(),
+            [](const lost_range& a, const lost_range& b) { return a.from_byte < b.from_byte; });
+}
+
+// Replaces the journal with header + frames, seqs renumbered to follow on from the first (the
+// scan refuses a gap), the way compaction does: temporary file, fdatasync, rename, fsync of the
+// directory. The temporary file has compaction's name, so that open removes a leftover.
+void rewrite(file_io& io, const std::filesystem::path& journal,
+             const std::vector<journal_frame>& frames) {
+  std::string image = encode_header();
+  const std::uint64_t base = frames.empty() ? 1 : frames.front().seq;
+  for (std::size_t i = 0; i < frames.size(); ++i) append_frame(image, base + i, frames[i].payload);
+  const std::filesystem::path tmp = sibling(journal, ".compact-tmp");
+  int fd = -1;
+  if (auto ec = io.open(tmp, O_WRONLY | O_CREAT | O_TRUNC, journal_mode, fd))
+    throw_io(journal, "creating " + tmp.string(), ec, "nothing was changed; start again");
+  owned_fd file(io, fd);
+  auto abandon = [&](const std::string& action, std::error_code ec) {
+    (void)io.remove(tmp);
+    throw_io(journal, action, ec, "nothing was changed; free some space and start again");
+  };
+  if (auto ec = io.write_all(fd, image)) abandon("writing " + tmp.string(), ec);
+  if (auto ec = io.fdatasync(fd)) abandon("fdatasync of " + tmp.string(), ec);
+  if (auto ec = io.rename(tmp, journal)) abandon("renaming " + tmp.string(), ec);
+  if (auto ec = io.fsync_dir(dir_of(journal)))
+    throw_io(journal, "fsync of the directory after repairing", ec,
+             "the repaired journal is in place; run `sync` before relying on it");
+}
+
 std::string read_or_throw(file_io& io, const std::filesystem::path& journal) {
   std::string bytes;
   if (auto ec = io.read_all(journal, bytes)) {
@@ -160,10 +228,53 @@ std::string read_or_throw(file_io& io, const std::filesystem::path& journal) {
 
 }  // namespace
 
+std::filesystem::path resolve_journal_path(const std::filesystem::path& configured) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status own = fs::symlink_status(configured, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    throw_io(configured, "looking up the path", ec, "check the path and the permissions");
+
+  if (!fs::exists(own)) {
+    // Not created yet: the directory is resolved, so that every process (whichever link to the
+    // directory it was given) creates, locks and compacts the same file.
+    const fs::path dir = dir_of(configured);
+    const fs::path real_dir = fs::canonical(dir, ec);
+    if (ec)
+      throw_io(configured, "resolving its directory " + dir.string(), ec,
+               "create the directory, or set state.journal to a file in one that exists");
+    if (!fs::is_directory(real_dir, ec))
+      throw journal_error("journal " + configured.string() + ": " + dir.string() +
+                          " is not a directory; set state.journal to a file in a directory");
+    return real_dir / configured.filename();
+  }
+
+  const fs::path real = fs::canonical(configured, ec);
+  if (ec) {
+    if (fs::is_symlink(own) && ec == std::errc::no_such_file_or_directory) {
+      std::error_code ignored;
+      throw journal_error("journal " + configured.string() + " is a symbolic link to " +
+                          fs::read_symlink(configured, ignored).string() +
+                          ", which does not exist; create the file it points to, or set "
+                          "state.journal to the real file");
+    }
+    throw_io(configured, "resolving the path", ec, "check the path and the permissions");
+  }
+  const fs::file_status target = fs::status(real, ec);
+  if (ec) throw_io(real, "looking up the file", ec, "check the path and the permissions");
+  if (!fs::is_regular_file(target)) {
+    const std::string shown =
+        real == configured ? configured.string() : configured.string() + " (" + real.string() + ")";
+    throw journal_error("journal " + shown + " is " + std::string(kind_of(target.type())) +
+                        ", not a regular file; set state.journal to a file path");
+  }
+  return real;
+}
+
 journal_file journal_file::open(journal_options options) {
   journal_file j;
   j.io_ = options.io ? options.io : &posix_file_io();
-  j.path_ = std::move(options.path);
+  j.path_ = resolve_journal_path(options.path);
   file_io& io = *j.io_;
   const std::filesystem::path& path = j.path_;
 
@@ -329,28 +440,45 @@ void journal_file::compact(const std::vector<std::string>& live_payloads) {
   size_ = image.size();
 }
 
-journal_check_report check_journal(const std::filesystem::path& path, file_io* io) {
+journal_check_report check_journal(const std::filesystem::path& configured, file_io* io) {
+  const std::filesystem::path path = resolve_journal_path(configured);
   const std::string bytes = read_or_throw(io ? *io : posix_file_io(), path);
-  return report_of(scan_journal(bytes), bytes.size());
+  journal_check_report report = report_of(scan_journal(bytes), bytes.size());
+  if (!report.sound) add_salvage(report, salvage_journal(bytes));
+  return report;
 }
 
-journal_check_report repair_journal(const std::filesystem::path& path, file_io* io) {
+journal_check_report repair_journal(const std::filesystem::path& configured, file_io* io,
+                                    const record_filter& keep) {
+  const std::filesystem::path path = resolve_journal_path(configured);
   file_io& f = io ? *io : posix_file_io();
   owned_fd lock(f, acquire_lock(f, path));
   const std::string bytes = read_or_throw(f, path);
   journal_check_report report = report_of(scan_journal(bytes), bytes.size());
   if (report.sound) return report;
 
+  salvage_result salvage = salvage_journal(bytes);
+  const std::size_t before_damage = report.records;
+  if (keep) leave_out(salvage, keep);
+  add_salvage(report, salvage);
   report.copy = keep_copy(f, path);
-  int fd = -1;
-  if (auto ec = f.open(path, O_WRONLY, 0, fd)) throw_io(path, "opening", ec, "check permissions");
-  owned_fd file(f, fd);
-  cut_to(f, path, fd, report.good_end);
+  // Truncating is enough when what is kept is exactly the records before the damage.
+  const bool prefix_only = report.after_damage == 0 && salvage.frames.size() == before_damage;
+  if (!prefix_only) {
+    rewrite(f, path, salvage.frames);
+  } else {
+    int fd = -1;
+    if (auto ec = f.open(path, O_WRONLY, 0, fd)) throw_io(path, "opening", ec, "check permissions");
+    owned_fd file(f, fd);
+    cut_to(f, path, fd, report.good_end);
+  }
+  report.records = salvage.frames.size();
   report.repaired = true;
   return report;
 }
 
-journal_image read_journal_unlocked(const std::filesystem::path& path, file_io* io) {
+journal_image read_journal_unlocked(const std::filesystem::path& configured, file_io* io) {
+  const std::filesystem::path path = resolve_journal_path(configured);
   auto bytes = std::make_unique<const std::string>(read_or_throw(io ? *io : posix_file_io(), path));
   scan_result scan = scan_journal(*bytes);
   if (scan.end == scan_end::corrupt || scan.end == scan_end::bad_header) {

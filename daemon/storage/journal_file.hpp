@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -46,17 +47,26 @@ struct journal_image {
   std::vector<journal_frame> frames;
 };
 
+// The file a configured journal path stands for: symbolic links resolved (also those of its
+// directory when the journal does not exist yet), so that the lock, the compaction's temporary
+// file and its rename all act on the real file whichever link a process was given. Throws
+// journal_error when the path names something other than a regular file (a FIFO, a device, a
+// directory, a socket) or is a dangling link, journal_io_error when it cannot be looked up (code()
+// is ENOENT when its directory does not exist).
+std::filesystem::path resolve_journal_path(const std::filesystem::path& configured);
+
 struct journal_options {
-  std::filesystem::path path;
-  file_io* io = nullptr;  // nullptr: posix_file_io(); must outlive the journal_file
-  bool lock = true;       // flock on "<path>.lock"; only tests turn this off
+  std::filesystem::path path;  // as configured; open() resolves it with resolve_journal_path
+  file_io* io = nullptr;       // nullptr: posix_file_io(); must outlive the journal_file
+  bool lock = true;            // flock on "<path>.lock"; only tests turn this off
 };
 
 class journal_file {
  public:
-  // Locks, removes a leftover "<path>.compact-tmp", creates the file if absent (header, fsync of
-  // file and directory), scans it and recovers a torn tail. Throws journal_error when the lock
-  // is held or the file is corrupt or not a journal, journal_io_error when a call fails.
+  // Resolves the path (resolve_journal_path), locks, removes a leftover "<path>.compact-tmp",
+  // creates the file if absent (header, fsync of file and directory), scans it and recovers a torn
+  // tail. Throws journal_error when the lock is held or the file is corrupt or not a journal,
+  // journal_io_error when a call fails.
   static journal_file open(journal_options options);
 
   journal_file(journal_file&& other) noexcept;
@@ -67,6 +77,7 @@ class journal_file {
   // as a crash would drop them.
   ~journal_file();
 
+  // The resolved path: the real file, never a link to it.
   const std::filesystem::path& path() const { return path_; }
 
   // The records found at open, for replay: views into the file's bytes as read, which this
@@ -128,18 +139,31 @@ struct journal_check_report {
   scan_end end = scan_end::clean;
   std::uint64_t bad_offset = 0;
   std::string problem;
+  // Intact records after the damage: those repair keeps (check: would keep) besides `records`
+  // before it, and the stretches it cannot read (salvage_journal).
+  std::uint64_t after_damage = 0;
+  std::vector<lost_range> lost;
   // Set by repair_journal when it changed the file.
   bool repaired = false;
   std::filesystem::path copy;  // where the file as found was kept
 };
 
+// The functions below resolve the path first, as journal_file::open does.
 // Scans without locking or writing. Throws journal_io_error if the file cannot be read.
 journal_check_report check_journal(const std::filesystem::path& path, file_io* io = nullptr);
 
 // Takes the lock (journal_error if a daemon holds it), and if the journal is not sound keeps a
-// copy at "<path>.broken-<UTC time>", then truncates it to its last good record (an empty
-// journal if the header was bad) and fsyncs. A sound journal is left untouched.
-journal_check_report repair_journal(const std::filesystem::path& path, file_io* io = nullptr);
+// copy at "<path>.broken-<UTC time>", then keeps every intact record (salvage_journal): the
+// records before the damage and those after it, renumbered to follow on, written to a temporary
+// file renamed over the journal. With nothing intact after the damage it truncates to the last
+// good record instead (an empty journal if the header was bad). `records` is then every record
+// kept, `lost` what was not. A sound journal is left untouched.
+//
+// `keep`, when given, sees every record to be kept in order and returns why one must be left out
+// ("" keeps it), e.g. because it would not replay; such a record is lost too, with its reason.
+using record_filter = std::function<std::string(std::string_view payload)>;
+journal_check_report repair_journal(const std::filesystem::path& path, file_io* io = nullptr,
+                                    const record_filter& keep = {});
 
 // For `zefortd status` while a daemon runs: no lock, no writes. A torn tail (possibly a write in
 // progress) ends the list; corruption or a bad header throws journal_error; an unreadable or

@@ -179,6 +179,24 @@ TEST_F(ApiKey, TrailingNewlineAndSpacesAreTrimmed) {
   EXPECT_EQ(key->reveal(), example_key);
 }
 
+// Notepad starts a UTF-8 file with EF BB BF. It went into the Basic credentials, and every
+// request failed with 401.
+TEST_F(ApiKey, AByteOrderMarkIsNotPartOfTheKeyAndNotSent) {
+  for (const std::string contents :
+       {std::string("\xEF\xBB\xBF") + std::string(example_key) + "\r\n",
+        std::string("\xEF\xBB\xBF ") + std::string(example_key)}) {
+    api_.api_key_file = write("key", contents);
+    auto key = find();
+    ASSERT_TRUE(key) << key.error().message();
+    EXPECT_EQ(key->reveal(), example_key);
+    EXPECT_EQ(basic_auth_header(*key), example_header);
+  }
+  api_.api_key_file = write("key", "\xEF\xBB\xBF\n");
+  auto key = find();
+  ASSERT_FALSE(key);
+  EXPECT_NE(key.error().message().find("is empty"), std::string::npos) << key.error().message();
+}
+
 TEST_F(ApiKey, EmptyKeyIsAnError) {
   for (const char* contents : {"", "\n", "  \r\n\t"}) {
     api_.api_key_file = write("empty", contents);

@@ -3,6 +3,7 @@
 #include "core/config.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <boost/json/parse.hpp>
 #include <cstdlib>
@@ -68,6 +69,7 @@ using ConfigLoad = ConfigTest;
 using ConfigErrors = ConfigTest;
 using ConfigInclude = ConfigTest;
 using ConfigPaths = ConfigTest;
+using ConfigHostile = ConfigTest;
 
 TEST_F(ConfigLoad, DefaultsFromAMinimalFile) {
   const config cfg = load(api);
@@ -270,6 +272,29 @@ TEST_F(ConfigErrors, BadDurations) {
   EXPECT_EQ(error_of(api + "  timeout: 0\n"), at(3, 12) + "api.timeout: must be more than 0");
 }
 
+// Each duration has a maximum: `timeout: 1000000d` used to validate and then overflow every
+// deadline, and a huge max_delay slept past give_up_after.
+TEST_F(ConfigErrors, DurationsBeyondTheirMaximum) {
+  EXPECT_EQ(error_of(api + "  timeout: 1000000d\n"),
+            at(3, 12) + "api.timeout: must be at most 1h, got '1000000d'");
+  EXPECT_EQ(error_of(api + "  timeout: 99999999999999999999999ms\n"),
+            at(3, 12) + "api.timeout: must be at most 1h, got '99999999999999999999999ms'");
+  EXPECT_EQ(error_of(api + "  timeout: 1h1ms\n"),
+            at(3, 12) + "api.timeout: must be at most 1h, got '1h1ms'");
+  EXPECT_EQ(load(api + "  timeout: 1h\n").api.timeout, 1h);
+  EXPECT_EQ(error_of(api + "polling:\n  initial_delay: 2d\n"),
+            at(4, 18) + "polling.initial_delay: must be at most 1d, got '2d'");
+  EXPECT_EQ(error_of(api + "polling:\n  max_delay: 106751991167d\n"),
+            at(4, 14) + "polling.max_delay: must be at most 1d, got '106751991167d'");
+  EXPECT_EQ(error_of(api + "polling:\n  give_up_after: 31d\n"),
+            at(4, 18) + "polling.give_up_after: must be at most 30d, got '31d'");
+  EXPECT_EQ(load(api + "polling:\n  max_delay: 1d\n  give_up_after: 30d\n").polling.give_up_after,
+            std::chrono::days(30));
+  const std::string job = api + "jobs:\n  - name: a\n    payload: {}\n";  // next line is 6
+  EXPECT_EQ(error_of(job + "    catch_up: 3651d\n"),
+            at(6, 15) + "jobs[0].catch_up: must be at most 30d, got '3651d'");
+}
+
 TEST_F(ConfigErrors, MissingBaseUrl) {
   EXPECT_EQ(error_of("api:\n  timeout: 5s\n"), at(2, 3) + "api: missing required key 'base_url'");
   EXPECT_EQ(error_of("polling:\n  multiplier: 2\n"),
@@ -285,14 +310,54 @@ TEST_F(ConfigErrors, BadBaseUrl) {
             at(2, 13) + "api.base_url: not an absolute URL: 'sandbox.zefort.com/api'");
   EXPECT_EQ(error_of("api:\n  base_url: https:/api\n"),
             at(2, 13) + "api.base_url: must name a host, got 'https:/api'");
-  EXPECT_EQ(
-      error_of("api:\n  base_url: https://x.example/api?page=2\n"),
-      at(2, 13) +
-          "api.base_url: must not have a query or fragment, got 'https://x.example/api?page=2'");
+  // A query may hold a token: it is not echoed.
+  EXPECT_EQ(error_of("api:\n  base_url: https://x.example/api?key=s3cret\n"),
+            at(2, 13) +
+                "api.base_url: must not have a query or fragment, got 'https://x.example/api' "
+                "(query or fragment not shown)");
+  EXPECT_EQ(error_of("api:\n  base_url: http://x.example/api?key=s3cret#f\n"),
+            at(2, 13) +
+                "api.base_url: must use https, got 'http://x.example/api' (query or fragment not "
+                "shown)");
   const std::string secret = error_of("api:\n  base_url: https://key:s3cret@x.example/api\n");
   EXPECT_EQ(secret.find("s3cret"), std::string::npos) << secret;
   EXPECT_EQ(secret.rfind(at(2, 13) + "api.base_url: must not hold a user name or password", 0), 0u)
       << secret;
+}
+
+// `https://127.0.0.1:PORT/api` passed validate, then retried "Connection refused" for a day.
+TEST_F(ConfigErrors, BaseUrlPorts) {
+  EXPECT_EQ(error_of("api:\n  base_url: https://127.0.0.1:PORT/api\n"),
+            at(2, 13) +
+                "api.base_url: the port must be a number from 1 to 65535, got none in "
+                "'https://127.0.0.1:PORT/api'");
+  EXPECT_EQ(error_of("api:\n  base_url: https://x.example:0/api\n"),
+            at(2, 13) +
+                "api.base_url: the port must be a number from 1 to 65535, got '0' in "
+                "'https://x.example:0/api'");
+  EXPECT_EQ(error_of("api:\n  base_url: https://x.example:65536/api\n"),
+            at(2, 13) +
+                "api.base_url: the port must be a number from 1 to 65535, got '65536' in "
+                "'https://x.example:65536/api'");
+  EXPECT_EQ(error_of("api:\n  base_url: https://x.example:/api\n"),
+            at(2, 13) +
+                "api.base_url: the port must be a number from 1 to 65535, got none in "
+                "'https://x.example:/api'");
+  EXPECT_EQ(load("api:\n  base_url: https://x.example:65535/api\n").api.base_url.port_number(),
+            65535);
+  EXPECT_EQ(load("api:\n  base_url: https://[::1]:1/api\n").api.base_url.port_number(), 1);
+}
+
+TEST_F(ConfigErrors, NonAsciiHostGetsThePunycodeHint) {
+  const std::string hint =
+      "write a non-ASCII host name in its ASCII (punycode) form, e.g. xn--bcher-kva.example for "
+      "bücher.example";
+  EXPECT_EQ(error_of("api:\n  base_url: https://bücher.example/api\n"),
+            at(2, 13) + "api.base_url: not an absolute URL: 'https://bücher.example/api'; " + hint);
+  EXPECT_EQ(error_of("api:\n  base_url: https://b%C3%BCcher.example/api\n"),
+            at(2, 13) + "api.base_url: the host 'bücher.example' is not ASCII; " + hint);
+  EXPECT_EQ(load("api:\n  base_url: https://xn--bcher-kva.example/api\n").api.base_url.host(),
+            "xn--bcher-kva.example");
 }
 
 TEST_F(ConfigErrors, OutOfRangeValues) {
@@ -564,6 +629,22 @@ TEST(ConfigSuggest, OnlyPlausibleMatches) {
   EXPECT_EQ(did_you_mean("zzz", keys), "");
 }
 
+TEST(ConfigSuggest, AKeyCutShortSuggestsTheWholeKey) {
+  constexpr std::string_view keys[] = {"initial_delay", "max_delay",  "multiplier",
+                                       "give_up_after", "list_above", "dismiss_foreign"};
+  EXPECT_EQ(closest_match("give_up", keys), "give_up_after");
+  EXPECT_EQ(closest_match("Initial", keys), "initial_delay");
+  EXPECT_EQ(closest_match("dismiss", keys), "dismiss_foreign");
+  EXPECT_EQ(closest_match("max", keys), "max_delay");
+  EXPECT_EQ(closest_match("mu", keys), std::nullopt);     // too short to mean one key
+  EXPECT_EQ(closest_match("delay", keys), std::nullopt);  // a suffix is not a prefix
+}
+
+TEST_F(ConfigErrors, UnknownKeyThatIsAPrefixGetsASuggestion) {
+  EXPECT_EQ(error_of(api + "polling:\n  give_up: 1d\n"),
+            at(4, 3) + "unknown key 'give_up' in polling; did you mean 'give_up_after'?");
+}
+
 // The example shipped in config/ must always load: it is what operators copy.
 TEST(ConfigExample, ShippedExampleLoads) {
   const fs::path example = fs::path(__FILE__).parent_path() / "../../config/zefortd.yaml";
@@ -594,6 +675,118 @@ TEST(ConfigExample, ShippedExampleLoads) {
   ASSERT_NE(expiring, nullptr);
   EXPECT_EQ(expiring->timezone, job_timezone::local);
   EXPECT_EQ(expiring->payload.at("search").at("end_date_before"), "{{ today + 30d }}");
+}
+
+// What a hostile or wrong file can do is bounded, and every failure is a config_error naming the
+// file (and line where there is one): `serve`'s reload catches only that.
+
+// Ten levels of ten aliases each: 10^10 values once expanded. It grew until bad_alloc (exit 70, no
+// file or line) and took `serve` down on SIGHUP.
+TEST_F(ConfigHostile, AliasBombInAPayloadIsRefusedAtThePayload) {
+  std::string text =
+      api + "jobs:\n  - name: bomb\n    payload:\n      a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  std::string previous = "a";
+  for (char c = 'b'; c <= 'k'; ++c) {
+    const std::string use = "*" + previous;
+    text += std::string("      ") + c + ": &" + c + " [" + use;
+    for (int i = 0; i < 9; ++i) text += ", " + use;
+    text += "]\n";
+    previous = std::string(1, c);
+  }
+  EXPECT_EQ(error_of(text), at(6, 7) +
+                                "expands to more than 1000000 values, counting each use of "
+                                "an alias; write it out plainly");
+}
+
+TEST_F(ConfigHostile, ExpansionIsBoundedInBytesToo) {
+  // 900 KiB written once, used 20 times: 18 MiB, more than a journal frame holds.
+  const std::string big = std::string(900 * 1024, 'x');
+  std::string text =
+      api + "jobs:\n  - name: wide\n    payload:\n      s: &s " + big + "\n      t: [*s";
+  for (int i = 0; i < 19; ++i) text += ", *s";
+  text += "]\n";
+  EXPECT_EQ(error_of(text), at(6, 7) +
+                                "expands to more than 8 MiB, counting each use of an alias; "
+                                "write it out plainly");
+}
+
+// A body over the frame limit passed validate, then `run` logged an internal error, printed
+// "0 runs" and exited 0. The limit is checked on the body as it will be sent.
+TEST_F(ConfigHostile, PayloadTooLargeToJournalIsAnErrorNamingTheJob) {
+  const std::string big = std::string(600 * 1024, 'x');
+  std::string text = api + "jobs:\n  - name: small\n    payload: {a: 1}\n  - name: large\n" +
+                     "    payload:\n      s: &s " + big +
+                     "\n      t: [*s, *s, *s, *s, *s, *s, *s]\n";
+  const std::string error = error_of(text);
+  EXPECT_EQ(error,
+            at(6, 5) + "jobs[1] ('large'): the payload is " +
+                std::to_string(8 * (600 * 1024 + 2) + 19) +
+                " bytes as JSON, templates resolved; at most 4 MiB can be journaled and sent")
+      << error.substr(0, 300);
+  // Templates count as what they resolve to: "{{now}}" (7 bytes) becomes 20.
+  std::string templated = api + "jobs:\n  - name: dates\n    payload:\n      s: &s [";
+  for (int i = 0; i < 30000; ++i) templated += i ? ",'{{now}}'" : "'{{now}}'";
+  templated += "]\n      t: [*s, *s, *s, *s, *s, *s, *s]\n";
+  EXPECT_NE(error_of(templated).find("jobs[0] ('dates'): the payload is "), std::string::npos);
+}
+
+// Each payload within its bound, but one anchored payload used by many jobs: the whole is bounded.
+TEST_F(ConfigHostile, AnAliasUsedByManyJobsIsBoundedToo) {
+  std::string text = api + "jobs:\n  - name: j0\n    payload: &p {s: [&s " +
+                     std::string(700 * 1024, 'x') + ", *s, *s, *s, *s]}\n";
+  for (int i = 1; i < 40; ++i) text += "  - name: j" + std::to_string(i) + "\n    payload: *p\n";
+  // 5 x 700 KiB per job: the fifth job passes 16 MiB. Job i starts on line 4 + 2i.
+  EXPECT_EQ(error_of(text),
+            at(12, 5) +
+                "jobs[4] ('j4'): the payloads of the jobs up to this one come to more than 16 MiB "
+                "as JSON, each use of an alias counted");
+  // The same total spread over an included file counts as much.
+  write("more.yaml", "jobs:\n  - name: k\n    payload: {a: 1}\n");
+  EXPECT_EQ(
+      load(api + "include: [more.yaml]\njobs:\n  - name: j\n    payload: {a: 1}\n").jobs.size(),
+      2u);
+}
+
+TEST_F(ConfigHostile, NestingBeyondWhatTheJournalReadsBackIsRefused) {
+  auto nested = [&](int lists) {
+    return api + "jobs:\n  - name: deep\n    payload: {a: " + std::string(lists, '[') +
+           std::string(lists, ']') + "}\n";
+  };
+  EXPECT_EQ(load(nested(23)).jobs.size(), 1u);  // 24 levels with the payload itself
+  EXPECT_EQ(error_of(nested(24)), at(5, 41) + "nested more than 24 levels deep");
+}
+
+TEST_F(ConfigHostile, FilesThatAreNotConfigurationFilesAreRefusedAtOnce) {
+  const fs::path fifo = dir_ / "jobs.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(error_of(api + "include:\n  - jobs.fifo\n"),
+            fifo.string() + ": cannot read: a FIFO, not a regular file");
+  EXPECT_EQ(error_of(api + "include:\n  - /dev/zero\n"),
+            "/dev/zero: cannot read: a device or socket, not a regular file");
+  EXPECT_EQ(error_of(api + "include:\n  - /dev/null\n"),
+            "/dev/null: cannot read: a device or socket, not a regular file");
+  try {
+    load_config("/dev/zero");
+    FAIL() << "loaded /dev/zero";
+  } catch (const config_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "/dev/zero: cannot read: a device or socket, not a regular file");
+  }
+  const std::string too_large =
+      ": cannot read: larger than 1024 KiB; a configuration file holds settings and jobs, not data";
+  write("big.yaml", "jobs:\n" + std::string(1 << 20, '#'));
+  EXPECT_EQ(error_of(api + "include:\n  - big.yaml\n"), (dir_ / "big.yaml").string() + too_large);
+  EXPECT_EQ(error_of(api + "#" + std::string((1 << 20) - api.size() - 1, 'x')).find("larger"),
+            std::string::npos);  // exactly 1 MiB is still read
+  EXPECT_EQ(error_of(api + "#" + std::string((1 << 20) - api.size(), 'x')),
+            (dir_ / "zefortd.yaml").string() + too_large);
+}
+
+TEST_F(ConfigHostile, ANulByteIsReportedWhereItIs) {
+  EXPECT_EQ(error_of(api + "  timeout: 3" + std::string(1, '\0') + "s\n"),
+            at(3, 13) + "a NUL byte; a configuration file is text (is this the right file?)");
+  EXPECT_EQ(error_of(std::string(1, '\0') + api),
+            at(1, 1) + "a NUL byte; a configuration file is text (is this the right file?)");
 }
 
 }  // namespace

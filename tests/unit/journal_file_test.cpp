@@ -3,6 +3,7 @@
 #include "storage/journal_file.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -266,6 +267,91 @@ TEST_F(JournalFile, SecondOpenIsRefusedWithTheHoldersPid) {
   EXPECT_NO_THROW(open());
 }
 
+// The lock is taken beside the real file: a link to the journal, or to its directory, must not
+// give a second process a second lock on the same file.
+TEST_F(JournalFile, OpensThroughALinkAndThroughTheRealPathShareOneLock) {
+  const fs::path link = dir_ / "alias.journal";
+  {
+    journal_file real = open();
+    fs::create_symlink(path_, link);
+    EXPECT_THROW(journal_file::open({link}), journal_error);
+  }
+  journal_file through_link = journal_file::open({link});
+  EXPECT_EQ(through_link.path(), fs::canonical(path_));
+  EXPECT_THROW(open(), journal_error);
+  EXPECT_THROW(repair_journal(path_), journal_error);
+}
+
+TEST_F(JournalFile, ALinkedDirectoryLocksTheRealFileBeforeTheJournalExists) {
+  fs::create_directory(dir_ / "real");
+  fs::create_directory_symlink(dir_ / "real", dir_ / "linked");
+  journal_file through_link = journal_file::open({dir_ / "linked" / "zefortd.journal"});
+  EXPECT_EQ(through_link.path(), fs::canonical(dir_ / "real") / "zefortd.journal");
+  EXPECT_TRUE(fs::exists(dir_ / "real" / "zefortd.journal.lock"));
+  EXPECT_THROW(journal_file::open({dir_ / "real" / "zefortd.journal"}), journal_error);
+}
+
+TEST_F(JournalFile, CompactionThroughALinkRewritesTheTargetAndKeepsTheLink) {
+  const fs::path link = dir_ / "alias.journal";
+  { open(); }
+  fs::create_symlink(path_, link);
+  {
+    journal_file j = journal_file::open({link});
+    j.append(record(1));
+    j.append(record(2));
+    j.sync();
+    j.compact({record(2)});
+  }
+  EXPECT_TRUE(fs::is_symlink(link));
+  EXPECT_EQ(fs::read_symlink(link), path_);
+  EXPECT_TRUE(with_prefix(dir_, "alias.journal.").empty());  // no lock or tmp beside the link
+  journal_file j = open();
+  ASSERT_EQ(j.frames().size(), 1u);
+  EXPECT_EQ(j.frames()[0].payload, record(2));
+  EXPECT_EQ(j.frames()[0].seq, 3u);
+}
+
+// Each used to hang (a FIFO waits for a writer), end in bad_alloc (/dev/zero) or fail with a
+// puzzling "File exists" (/dev/null reads as empty, then cannot be created).
+TEST_F(JournalFile, WhatIsNotARegularFileIsRefusedAtOnce) {
+  const fs::path fifo = dir_ / "fifo.journal";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const fs::path dangling = dir_ / "dangling.journal";
+  fs::create_symlink(dir_ / "absent.journal", dangling);
+  const fs::path null_link = dir_ / "null.journal";
+  fs::create_symlink("/dev/null", null_link);
+  fs::create_directory(dir_ / "dir.journal");
+  const std::pair<fs::path, std::string> cases[] = {
+      {fifo, "is a FIFO (named pipe), not a regular file"},
+      {"/dev/null", "is a character device, not a regular file"},
+      {null_link, "(/dev/null) is a character device"},
+      {dir_ / "dir.journal", "is a directory, not a regular file"},
+      {dangling,
+       "is a symbolic link to " + (dir_ / "absent.journal").string() + ", which does not exist"},
+  };
+  for (const auto& [path, expected] : cases) {
+    auto message_of = [&](auto&& call) {
+      try {
+        call();
+      } catch (const journal_io_error& e) {
+        return std::string("journal_io_error: ") + e.what();
+      } catch (const journal_error& e) {
+        return std::string(e.what());
+      }
+      return std::string("no error");
+    };
+    for (const std::string& m :
+         {message_of([&] { journal_file::open({path}); }), message_of([&] { check_journal(path); }),
+          message_of([&] { repair_journal(path); }),
+          message_of([&] { read_journal_unlocked(path); })}) {
+      EXPECT_NE(m.find(expected), std::string::npos) << m;
+      EXPECT_NE(m.find(path.string()), std::string::npos) << m;
+    }
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "absent.journal"));
+  EXPECT_FALSE(fs::exists(dir_ / "fifo.journal.lock"));
+}
+
 TEST_F(JournalFile, MovingHandsOverTheFileAndTheLock) {
   std::optional<journal_file> a(open());
   a->append(record(1));
@@ -384,7 +470,7 @@ TEST_F(JournalFile, CheckReportsWhatItFinds) {
   EXPECT_THROW(check_journal(dir_ / "absent"), journal_io_error);
 }
 
-TEST_F(JournalFile, RepairKeepsRecordsBeforeTheDamageAndTheFileAsFound) {
+TEST_F(JournalFile, RepairKeepsRecordsBeforeAndAfterTheDamageAndTheFileAsFound) {
   std::vector<std::uint64_t> starts;
   std::string bytes = image_of(6, &starts);
   bytes[starts[3] + 1] ^= 0x40;  // the length of record 4
@@ -393,15 +479,88 @@ TEST_F(JournalFile, RepairKeepsRecordsBeforeTheDamageAndTheFileAsFound) {
   const journal_check_report r = repair_journal(path_);
   EXPECT_TRUE(r.repaired);
   EXPECT_EQ(r.end, scan_end::corrupt);
-  EXPECT_EQ(r.records, 3u);
+  EXPECT_EQ(r.records, 5u);
+  EXPECT_EQ(r.after_damage, 2u);
   EXPECT_EQ(r.good_end, starts[3]);
+  ASSERT_EQ(r.lost.size(), 1u);
+  EXPECT_EQ(r.lost[0].from_byte, starts[3]);
+  EXPECT_EQ(r.lost[0].to_byte, starts[4]);
+  EXPECT_EQ(r.lost[0].first_seq, 4u);
+  EXPECT_EQ(r.lost[0].last_seq, 4u);
   EXPECT_EQ(slurp(r.copy), bytes);
-  EXPECT_EQ(slurp(path_), bytes.substr(0, starts[3]));
   EXPECT_TRUE(check_journal(path_).sound);
+  EXPECT_FALSE(fs::exists(dir_ / "zefortd.journal.compact-tmp"));
 
   journal_file j = open();
-  EXPECT_EQ(payloads_of(j.frames()), (std::vector<std::string>{record(1), record(2), record(3)}));
-  EXPECT_EQ(j.append(record(4)), 4u);
+  EXPECT_EQ(payloads_of(j.frames()),
+            (std::vector<std::string>{record(1), record(2), record(3), record(5), record(6)}));
+  EXPECT_EQ(j.frames().back().seq, 5u);  // renumbered: the scan refuses a gap
+  EXPECT_EQ(j.append(record(7)), 6u);
+}
+
+TEST_F(JournalFile, RepairWithNothingIntactAfterTheDamageTruncates) {
+  std::vector<std::uint64_t> starts;
+  std::string bytes = image_of(4, &starts);
+  bytes += std::string(40, 'z');  // garbage after the last record: a torn tail
+  spit(path_, bytes);
+  const journal_check_report r = repair_journal(path_);
+  EXPECT_TRUE(r.repaired);
+  EXPECT_EQ(r.records, 4u);
+  EXPECT_EQ(r.after_damage, 0u);
+  ASSERT_EQ(r.lost.size(), 1u);
+  EXPECT_EQ(r.lost[0].from_byte, bytes.size() - 40);
+  EXPECT_EQ(r.lost[0].first_seq, 0u);  // no whole record known to be there
+  EXPECT_EQ(slurp(path_), bytes.substr(0, bytes.size() - 40));
+}
+
+// One flipped byte kept 3 records of 26 and put the 22 good ones after it aside, so that the
+// next run resubmitted every job.
+TEST_F(JournalFile, RepairAfterOneFlippedByteInTheMiddleKeepsTwentyFiveOfTwentySix) {
+  std::vector<std::uint64_t> starts;
+  std::string bytes = image_of(26, &starts);
+  bytes[starts[12] + journal_frame_header_size + 3] ^= 0x20;  // inside record 13's payload
+  spit(path_, bytes);
+
+  const journal_check_report check = check_journal(path_);
+  EXPECT_EQ(check.end, scan_end::corrupt);
+  EXPECT_EQ(check.records, 12u);
+  EXPECT_EQ(check.after_damage, 13u);
+
+  const journal_check_report r = repair_journal(path_);
+  EXPECT_EQ(r.records, 25u);
+  ASSERT_EQ(r.lost.size(), 1u);
+  EXPECT_EQ(r.lost[0].first_seq, 13u);
+  EXPECT_EQ(r.lost[0].last_seq, 13u);
+  EXPECT_EQ(r.lost[0].from_byte, starts[12]);
+  EXPECT_EQ(r.lost[0].to_byte, starts[13]);
+
+  std::vector<std::string> expected;
+  for (int i = 1; i <= 26; ++i)
+    if (i != 13) expected.push_back(record(i));
+  EXPECT_EQ(payloads_of(open().frames()), expected);
+}
+
+// The app passes replay_check: a salvaged record that would not replay is lost too, named.
+TEST_F(JournalFile, RepairLeavesOutWhatTheFilterRefuses) {
+  std::vector<std::uint64_t> starts;
+  std::string bytes = image_of(8, &starts);
+  bytes[starts[2] + journal_frame_header_size] ^= 1;  // record 3
+  spit(path_, bytes);
+  const journal_check_report r = repair_journal(path_, nullptr, [](std::string_view payload) {
+    return payload == record(6) ? std::string("orphan") : std::string();
+  });
+  EXPECT_EQ(r.records, 6u);
+  EXPECT_EQ(r.after_damage, 4u);
+  ASSERT_EQ(r.lost.size(), 2u);
+  EXPECT_EQ(r.lost[0].first_seq, 3u);
+  EXPECT_TRUE(r.lost[0].reason.empty());
+  EXPECT_EQ(r.lost[1].first_seq, 6u);
+  EXPECT_EQ(r.lost[1].from_byte, starts[5]);
+  EXPECT_EQ(r.lost[1].to_byte, starts[6]);
+  EXPECT_EQ(r.lost[1].reason, "orphan");
+  EXPECT_EQ(
+      payloads_of(open().frames()),
+      (std::vector<std::string>{record(1), record(2), record(4), record(5), record(7), record(8)}));
 }
 
 TEST_F(JournalFile, RepairOfASoundJournalChangesNothing) {

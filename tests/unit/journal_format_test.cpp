@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <initializer_list>
 #include <random>
 #include <string>
 #include <vector>
@@ -308,6 +310,105 @@ TEST(JournalFormat, HoleFollowedByValidRecordIsCorrupt) {
   EXPECT_EQ(r.end, scan_end::corrupt) << r.problem;
   EXPECT_EQ(r.bad_offset, im.starts[3]);
   EXPECT_NE(r.problem.find("seq 6"), std::string::npos) << r.problem;
+}
+
+// --- salvage_journal --------------------------------------------------------------------------
+
+std::vector<std::string> payloads_without(const std::vector<std::string>& payloads,
+                                          std::initializer_list<std::size_t> lost) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < payloads.size(); ++i)
+    if (std::find(lost.begin(), lost.end(), i) == lost.end()) out.push_back(payloads[i]);
+  return out;
+}
+
+std::vector<std::string> payloads_of(const salvage_result& r) {
+  std::vector<std::string> out;
+  for (const auto& f : r.frames) out.emplace_back(f.payload);
+  return out;
+}
+
+TEST(JournalSalvage, EveryFlipInAMiddleRecordLosesThatRecordAlone) {
+  const auto payloads = sample_payloads(9);
+  const image im = build(payloads);
+  for (std::size_t victim : {std::size_t{4}, std::size_t{5}}) {
+    for (std::size_t at = im.starts[victim]; at < im.ends[victim]; ++at) {
+      for (int mask : {1, 128, 255}) {
+        std::string bytes = im.bytes;
+        bytes[at] = static_cast<char>(bytes[at] ^ mask);
+        const salvage_result r = salvage_journal(bytes);
+        ASSERT_EQ(payloads_of(r), payloads_without(payloads, {victim}))
+            << "record " << victim << " byte " << at << " mask " << mask;
+        ASSERT_EQ(r.lost.size(), 1u);
+        EXPECT_EQ(r.lost[0].from_byte, im.starts[victim]);
+        EXPECT_EQ(r.lost[0].to_byte, im.ends[victim]);
+        EXPECT_EQ(r.lost[0].first_seq, victim + 1);
+        EXPECT_EQ(r.lost[0].last_seq, victim + 1);
+        EXPECT_EQ(r.frames[victim].offset, im.starts[victim + 1]);  // offsets as found
+      }
+    }
+  }
+}
+
+TEST(JournalSalvage, HolesAndGapsAreNamedBySeqAndBytes) {
+  const auto payloads = sample_payloads(12);
+  image im = build(payloads, 40);  // a compacted journal: seqs from 40
+  std::fill(im.bytes.begin() + static_cast<long>(im.starts[3]),
+            im.bytes.begin() + static_cast<long>(im.ends[4]), '\0');
+  im.bytes[im.starts[9] + 20] ^= 1;
+  const salvage_result r = salvage_journal(im.bytes);
+  EXPECT_EQ(payloads_of(r), payloads_without(payloads, {3, 4, 9}));
+  ASSERT_EQ(r.lost.size(), 2u);
+  EXPECT_EQ(r.lost[0].from_byte, im.starts[3]);
+  EXPECT_EQ(r.lost[0].to_byte, im.ends[4]);
+  EXPECT_EQ(r.lost[0].first_seq, 43u);
+  EXPECT_EQ(r.lost[0].last_seq, 44u);
+  EXPECT_EQ(r.lost[1].first_seq, 49u);
+  EXPECT_EQ(r.lost[1].last_seq, 49u);
+
+  // Whole records missing: nothing damaged, a gap in the seqs.
+  std::string bytes = encode_header();
+  append_frame(bytes, 1, "a");
+  append_frame(bytes, 2, "b");
+  const std::size_t third = bytes.size();
+  append_frame(bytes, 5, "e");
+  const salvage_result gap = salvage_journal(bytes);
+  EXPECT_EQ(payloads_of(gap), (std::vector<std::string>{"a", "b", "e"}));
+  ASSERT_EQ(gap.lost.size(), 1u);
+  EXPECT_EQ(gap.lost[0].from_byte, third);
+  EXPECT_EQ(gap.lost[0].to_byte, third);
+  EXPECT_EQ(gap.lost[0].first_seq, 3u);
+  EXPECT_EQ(gap.lost[0].last_seq, 4u);
+}
+
+TEST(JournalSalvage, ATornTailIsLostWithNoSeqKnown) {
+  const auto payloads = sample_payloads(5);
+  const image im = build(payloads);
+  const salvage_result r = salvage_journal(im.bytes + std::string(30, 'z'));
+  EXPECT_EQ(payloads_of(r), payloads);
+  ASSERT_EQ(r.lost.size(), 1u);
+  EXPECT_EQ(r.lost[0].from_byte, im.bytes.size());
+  EXPECT_EQ(r.lost[0].to_byte, im.bytes.size() + 30);
+  EXPECT_EQ(r.lost[0].first_seq, 0u);
+}
+
+TEST(JournalSalvage, SoundAndForeignFiles) {
+  const auto payloads = sample_payloads(5);
+  const salvage_result sound = salvage_journal(build(payloads).bytes);
+  EXPECT_EQ(payloads_of(sound), payloads);
+  EXPECT_TRUE(sound.lost.empty());
+  EXPECT_TRUE(salvage_journal("not a journal at all, no").frames.empty());
+  EXPECT_TRUE(salvage_journal("").frames.empty());
+  // A repeated record (seq not above the last kept) is skipped with what surrounds it.
+  std::string repeated = encode_header();
+  append_frame(repeated, 1, "a");
+  append_frame(repeated, 2, "b");
+  append_frame(repeated, 2, "b");
+  append_frame(repeated, 3, "c");
+  const salvage_result r = salvage_journal(repeated);
+  EXPECT_EQ(payloads_of(r), (std::vector<std::string>{"a", "b", "c"}));
+  ASSERT_EQ(r.lost.size(), 1u);
+  EXPECT_EQ(r.lost[0].first_seq, 0u);  // bytes skipped, no record known to be missing
 }
 
 }  // namespace

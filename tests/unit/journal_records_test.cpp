@@ -8,6 +8,8 @@
 #include <boost/json/serialize.hpp>
 #include <string>
 
+#include "core/yaml_json.hpp"
+
 namespace zefortd {
 namespace {
 
@@ -239,6 +241,18 @@ TEST(JournalRecords, NonRecordsAreRefusedWithAMessage) {
     EXPECT_FALSE(decode_record(c.payload, error));
     EXPECT_NE(error.find(c.message_part), std::string::npos) << error;
   }
+}
+
+// The configuration allows payloads nested max_json_depth levels deep; the intent record that
+// holds one must read back (Boost.JSON's parser stops at 32 levels by default).
+TEST(JournalRecords, IntentWithTheDeepestPayloadAllowedReadsBack) {
+  json::value inner = json::array{};
+  for (std::size_t level = 2; level < max_json_depth; ++level) inner = json::array{inner};
+  intent_record r{"r1", "job", "rev", "", "contracts/bulk_update/", {{"a", inner}}, true, 1};
+  std::string error;
+  const auto decoded = decode_record(encode_record(r), error);
+  ASSERT_TRUE(decoded) << error;
+  EXPECT_TRUE(same(std::get<intent_record>(*decoded), r));
 }
 
 }  // namespace

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "core/run_machine.hpp"
+
 namespace zefortd {
 namespace {
 
@@ -76,14 +78,24 @@ TEST(JournalState, ReplayFollowsARunThroughEveryPhase) {
   EXPECT_TRUE(s.open_runs().empty());
 }
 
+// A run ending in each way there is: rejected, lost, gave up, failed by the backend and kept.
+std::vector<journal_record> ends_of_runs() {
+  return {intent("rejected", 1),
+          failed_record{"rejected", 400, "bad", 2},
+          intent("lost", 3),
+          submitted_record{"lost", "tk-l", false, 4},
+          failed_record{"lost", 404, "gone", 5},
+          intent("gave-up", 6),
+          submitted_record{"gave-up", "tk-g", false, 7},
+          gave_up_record{"gave-up", 8},
+          intent("kept", 9, "", "job", false),
+          submitted_record{"kept", "tk-k", false, 10},
+          finished_record{"kept", "error", "boom", 0, 11}};
+}
+
 TEST(JournalState, EndsOfARun) {
   journal_state s;
-  apply_all(s, {intent("rejected", 1), failed_record{"rejected", 400, "bad", 2}, intent("lost", 3),
-                submitted_record{"lost", "tk-l", false, 4}, failed_record{"lost", 404, "gone", 5},
-                intent("gave-up", 6), submitted_record{"gave-up", "tk-g", false, 7},
-                gave_up_record{"gave-up", 8}, intent("kept", 9, "", "job", false),
-                submitted_record{"kept", "tk-k", false, 10},
-                finished_record{"kept", "error", "boom", 0, 11}});
+  apply_all(s, ends_of_runs());
   EXPECT_EQ(s.find_run("rejected")->phase, run_phase::failed);
   EXPECT_EQ(s.find_run("rejected")->http_status, 400u);
   EXPECT_EQ(s.find_run("rejected")->failure, "bad");
@@ -274,6 +286,50 @@ TEST(JournalState, ReplayFramesNamesTheFirstBadRecord) {
   ASSERT_TRUE(f);
   EXPECT_EQ(f->seq, 2u);
   EXPECT_EQ(f->message, "record is not a JSON object");
+}
+
+// `status` said "failed" for a submission that `run` had reported "rejected": one set of words.
+TEST(JournalState, OutcomesUseTheWordsOfRun) {
+  journal_state s;
+  apply_all(s, ends_of_runs());
+  apply_all(
+      s, {intent("done", 12), submitted_record{"done", "tk-d", false, 13},
+          finished_record{"done", "done", "", 2, 14}, dismissed_record{"done", 15},
+          intent("kept-ok", 16, "", "job", false), submitted_record{"kept-ok", "tk-ko", false, 17},
+          finished_record{"kept-ok", "done", "", 1, 18}, intent("open", 19),
+          submitted_record{"open", "tk-o", false, 20}, finished_record{"open", "done", "", 1, 21}});
+  EXPECT_STREQ(s.find_run("rejected")->outcome(), to_string(run_outcome::rejected));
+  EXPECT_STREQ(s.find_run("lost")->outcome(), to_string(run_outcome::lost));
+  EXPECT_STREQ(s.find_run("gave-up")->outcome(), to_string(run_outcome::gave_up));
+  EXPECT_STREQ(s.find_run("kept")->outcome(), to_string(run_outcome::backend_failed));
+  EXPECT_STREQ(s.find_run("done")->outcome(), to_string(run_outcome::dismissed));
+  EXPECT_STREQ(s.find_run("kept-ok")->outcome(), to_string(run_outcome::finished));
+  EXPECT_STREQ(s.find_run("open")->outcome(), "finished");  // still to be dismissed
+  apply_all(s, {intent("new", 22)});
+  EXPECT_STREQ(s.find_run("new")->outcome(), "submitting");
+}
+
+// What `journal repair` keeps must replay: after a lost intent its run's later records are
+// orphans, and after a lost task id the run must stay in doubt rather than end without a task.
+TEST(JournalState, ReplayCheckLeavesOutWhatWouldNotReplay) {
+  replay_check check;
+  auto keep = [&](const journal_record& r) { return check(encode_record(r)); };
+  EXPECT_EQ(keep(intent("r-1", 1)), "");
+  EXPECT_EQ(keep(submitted_record{"r-1", "tk-1", false, 2}), "");
+  EXPECT_EQ(keep(finished_record{"r-1", "done", "", 1, 3}), "");
+  // r-2's intent was lost.
+  EXPECT_EQ(keep(submitted_record{"r-2", "tk-2", false, 4}), "record for unknown run 'r-2'");
+  EXPECT_EQ(keep(dismissed_record{"r-2", 5}), "record for unknown run 'r-2'");
+  // r-3's submitted record was lost: its end is left out, it stays in doubt.
+  EXPECT_EQ(keep(intent("r-3", 6)), "");
+  EXPECT_EQ(keep(finished_record{"r-3", "done", "", 1, 7}),
+            "an end of run 'r-3', whose task id was lost: the run stays in doubt");
+  EXPECT_EQ(keep(gave_up_record{"r-3", 8}),
+            "an end of run 'r-3', whose task id was lost: the run stays in doubt");
+  // A rejected submission never had a task: its failure is kept.
+  EXPECT_EQ(keep(failed_record{"r-3", 400, "bad", 9}), "");
+  EXPECT_EQ(keep(dismissed_record{"r-1", 10}), "");
+  EXPECT_EQ(check("not json"), "record is not a JSON object");
 }
 
 TEST(JournalState, PhaseNames) {
