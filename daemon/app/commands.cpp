@@ -25,7 +25,16 @@ std::filesystem::path config_path(const command_line& cl) {
   return cl.config_file.empty() ? default_config_path() : cl.config_file;
 }
 
-<<<<<<< HEAD
+// The journal's directory must exist and the journal, if it exists, be a regular file: what
+// `run` would otherwise find out only after the key lookup, with exit 5.
+std::filesystem::path checked_journal_path(const config& cfg) {
+  try {
+    return resolve_journal_path(cfg.state.journal);
+  } catch (const journal_error& e) {
+    throw config_error(cfg.state.where, std::string("state.journal: ") + e.what());
+  }
+}
+
 // The next `count` fire times of a schedule if `serve` started now: cron from now on; @every
 // fires at start, then each interval (validate does not read the journal).
 std::vector<sys_seconds> upcoming_fires(const job_config& j,
@@ -84,9 +93,11 @@ void print_jobs_json(const config& cfg, std::chrono::system_clock::time_point no
 
 int cmd_validate(const command_line& cl) {
   config cfg;
+  std::filesystem::path journal;
   try {
     cfg = load_config(config_path(cl));
     (void)make_tls_client_context(cfg.api.ca_file);  // a CA file that does not load is invalid
+    journal = checked_journal_path(cfg);
   } catch (const config_error& e) {
     if (!cl.json) throw;
     print_errors_json(e);
@@ -97,21 +108,6 @@ int cmd_validate(const command_line& cl) {
     print_jobs_json(cfg, now);
     return exit_code::ok;
   }
-=======
-// The journal's directory must exist and the journal, if it exists, be a regular file: what
-// `run` would otherwise find out only after the key lookup, with exit 5.
-std::filesystem::path checked_journal_path(const config& cfg) {
-  try {
-    return resolve_journal_path(cfg.state.journal);
-  } catch (const journal_error& e) {
-    throw config_error(cfg.state.where, std::string("state.journal: ") + e.what());
-  }
-}
-
-int cmd_validate(const config& cfg) {
-  (void)make_tls_client_context(cfg.api.ca_file);  // a CA file that does not load is invalid
-  const std::filesystem::path journal = checked_journal_path(cfg);
->>>>>>> hardening
   std::cout << "configuration " << cfg.file.string() << " is valid\n"
             << "  api: " << cfg.api.base_url.buffer() << ", " << cfg.api.connections
             << " connections, timeout " << format_duration(cfg.api.timeout) << "\n"

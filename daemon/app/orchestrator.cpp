@@ -36,6 +36,7 @@ orchestrator::orchestrator(config cfg, secret key, journal_file file)
       signals_(ioc_, SIGINT, SIGTERM),
       hup_(ioc_) {
   engine_ = std::make_unique<engine>(std::move(cfg), journal_.take_state(), std::random_device{}());
+  engine_->set_key(key_);
   engine_->subscribe(log_event);
   engine_->subscribe([this](const event& e) { on_event(e); });
 }

@@ -8,18 +8,15 @@
 #include <map>
 
 #include "core/duration.hpp"
+#include "core/time_zone.hpp"
 
 namespace zefortd {
 namespace {
 
 std::string iso_time(unix_ms ms) {
   if (ms <= 0) return "-";
-  std::time_t t = ms / 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return format_utc(std::chrono::floor<std::chrono::seconds>(
+      std::chrono::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(ms))));
 }
 
 std::string or_dash(const std::string& s) {

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/algorithm/string/trim.hpp>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -60,9 +61,7 @@ bool is_space(char c) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
+  return boost::algorithm::trim_copy_if(s, is_space);
 }
 
 // A line break or ':' inside the key means the file holds something else besides it (a second

@@ -7,6 +7,7 @@
 
 #include "core/exit_code.hpp"
 #include "core/payload_template.hpp"
+#include "core/redact.hpp"
 
 namespace zefortd {
 
@@ -17,6 +18,15 @@ engine::engine(config cfg, journal_state replayed, std::uint64_t seed)
       queue_(cfg_.api.connections, cfg_.api.rate_limit) {}
 
 // ---- plumbing
+
+std::string engine::clean(std::string_view server_text) const {
+  return sanitize_server_text(server_text, key_);
+}
+
+api_failure engine::cleaned(api_failure f) const {
+  f.message = clean(f.message);
+  return f;
+}
 
 void engine::emit(const event& e) {
   for (const auto& sink : sinks_) sink(e);
@@ -381,9 +391,17 @@ void engine::on_response(std::uint64_t request, const transport_result& result, 
   settle(now);
 }
 
-void engine::deliver_polled(const std::string& run, const task& t, bool from_list, instant now) {
+void engine::deliver_polled(const std::string& run, const task& answer, bool from_list,
+                            instant now) {
   auto it = runs_.find(run);
   if (it == runs_.end()) return;
+  // What the journal, the log and `status` keep of the server's words, cleaned.
+  task t;
+  t.id = answer.id;
+  t.backend_status = clean(answer.backend_status);
+  t.backend_status_info = clean(answer.backend_status_info);
+  t.frontend_status = answer.frontend_status;
+  if (answer.state() != backend_state::running) t.data = answer.data;
   auto& m = it->second.machine;
   const auto& s = m.state();
   emit(events::polled{run, s.intent.job, t.id, t.backend_status, from_list});
@@ -407,8 +425,9 @@ void engine::on_run_answer(run_slot& slot, const std::string& run, const request
         emit(events::submitted{run, s.intent.job, answer->id, false});
         advance(run, m.on_submitted(*answer, now), now);
       } else {
-        emit(events::retry{run, s.intent.job, "submit", answer.error().message, 0});
-        advance(run, m.on_submit_failed(answer.error(), now), now);
+        const api_failure f = cleaned(answer.error());
+        emit(events::retry{run, s.intent.job, "submit", f.message, 0});
+        advance(run, m.on_submit_failed(f, now), now);
       }
       return;
     }
@@ -418,8 +437,9 @@ void engine::on_run_answer(run_slot& slot, const std::string& run, const request
         deliver_polled(run, *answer, false, now);
       } else {
         const std::string label = "poll of task " + s.task;
-        emit(events::retry{run, s.intent.job, label, answer.error().message, 0});
-        advance(run, m.on_poll_failed(answer.error(), now), now);
+        const api_failure f = cleaned(answer.error());
+        emit(events::retry{run, s.intent.job, label, f.message, 0});
+        advance(run, m.on_poll_failed(f, now), now);
       }
       return;
     }
@@ -430,8 +450,9 @@ void engine::on_run_answer(run_slot& slot, const std::string& run, const request
         advance(run, m.on_dismissed(now), now);
       } else {
         const std::string label = "dismiss of task " + s.task;
-        emit(events::retry{run, s.intent.job, label, answer.error().message, 0});
-        advance(run, m.on_dismiss_failed(answer.error(), now), now);
+        const api_failure f = cleaned(answer.error());
+        emit(events::retry{run, s.intent.job, label, f.message, 0});
+        advance(run, m.on_dismiss_failed(f, now), now);
       }
       return;
     }
@@ -444,7 +465,8 @@ void engine::on_foreign_answer(const request_info& info, const transport_result&
                                instant now) {
   foreign_pending_.erase(info.key);
   auto answer = dismiss_answer(result, "PATCH " + info.target, wall(now));
-  emit(events::foreign_dismissed{info.key, answer ? std::string_view{} : answer.error().message});
+  const std::string error = answer ? std::string() : clean(answer.error().message);
+  emit(events::foreign_dismissed{info.key, error});
 }
 
 }  // namespace zefortd

@@ -22,6 +22,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/api_key.hpp"
 #include "core/config.hpp"
 #include "core/events.hpp"
 #include "core/instant.hpp"
@@ -60,6 +61,9 @@ class engine {
   engine(config cfg, journal_state replayed, std::uint64_t seed);
 
   void subscribe(event_sink sink) { sinks_.push_back(std::move(sink)); }
+  // The API key, so that a server that echoes it back never gets it into a log, the journal or
+  // `status`: every server-supplied string is cleaned (core/redact.hpp) before it is kept.
+  void set_key(secret key) { key_ = std::move(key); }
 
   // `zefortd run`: resume interrupted batches, then run `jobs` once as a new batch; exits when
   // every run has ended. `zefortd serve`: resume open runs, run each new revision of an
@@ -169,6 +173,8 @@ class engine {
   void finish(int status);
 
   // Plumbing.
+  std::string clean(std::string_view server_text) const;
+  api_failure cleaned(api_failure f) const;
   void emit(const event&);
   void commit_then(std::vector<journal_record> records, continuation next);
   void apply(journal_record record);
@@ -177,6 +183,7 @@ class engine {
   std::chrono::system_clock::time_point wall(instant now) const;
 
   config cfg_;
+  secret key_;
   journal_state state_;
   std::mt19937_64 rng_;
   std::vector<event_sink> sinks_;

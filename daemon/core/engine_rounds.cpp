@@ -46,7 +46,7 @@ void engine::on_page_answer(const request_info& info, const transport_result& re
     if (!round_) return;
     step = round_->pager.on_page(*answer, now);
   } else {
-    step = round_->pager.on_failure(answer.error(), now);
+    step = round_->pager.on_failure(cleaned(answer.error()), now);
   }
   switch (step.what) {
     case list_pager::verdict::next_page:

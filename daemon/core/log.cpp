@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "core/time_zone.hpp"
+
 namespace zefortd {
 namespace {
 
@@ -80,11 +82,8 @@ std::string format_log_line(log_level level, std::string_view message, bool jour
   if (journal) {
     line = "<" + std::to_string(static_cast<int>(level)) + ">";
   } else {
-    char stamp[32];
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ ", &tm);
-    line = stamp;
+    line = format_utc(std::chrono::sys_seconds(std::chrono::seconds(now)));
+    line += ' ';
     line += level_name(level);
     line += ": ";
   }

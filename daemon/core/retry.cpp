@@ -2,6 +2,7 @@
 #include "core/retry.hpp"
 
 #include <algorithm>
+#include <boost/algorithm/string/trim.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -37,9 +38,7 @@ bool is_space(char c) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
+  return boost::algorithm::trim_copy_if(s, is_space);
 }
 
 std::optional<milliseconds> parse_delta_seconds(std::string_view s) {

@@ -459,6 +459,38 @@ TEST(Engine, ServeRunsEachRevisionOnceAndReloadStartsNewOnes) {
   EXPECT_EQ(d.count_records<intent_record>(), 1u) << "previous run still open";
 }
 
+TEST(Engine, AKeyEchoedByTheServerReachesNoRecordAndNoEvent) {
+  const std::string key = "zk_live_0123456789abcdef";
+  std::string logged;
+  driver d(make_config(2));
+  d.e.set_key(secret(key));
+  d.e.subscribe([&](const event& e) {
+    if (auto* r = std::get_if<events::retry>(&e)) logged += std::string(r->message);
+    if (auto* f = std::get_if<events::finished>(&e)) logged += std::string(f->info);
+  });
+  d.e.start_batch({"job-0", "job-1"}, d.now());
+  d.drain();
+  d.sync();
+  ASSERT_EQ(d.sent.size(), 2u);
+  // One submission refused with the key in the error, one task that fails quoting it.
+  d.reply(d.take(), answer(400, R"({"detail":"bad key )" + key + R"(
+<3>forged line"})"));
+  d.reply(d.take(), answer(201, task_json("tk-1", "pending")));
+  d.sync();
+  d.advance_to_timer();
+  json::object failed{{"id", "tk-1"},
+                      {"backend_status", "failed"},
+                      {"backend_status_info", "token " + key + " rejected"}};
+  d.reply(d.take(), answer(200, json::serialize(failed)));
+  d.sync();
+  std::string stored;
+  for (const auto& r : d.records) stored += encode_record(r);
+  EXPECT_EQ(stored.find(key), std::string::npos) << stored;
+  EXPECT_EQ(logged.find(key), std::string::npos) << logged;
+  EXPECT_EQ(logged.find('\n'), std::string::npos) << "control characters are escaped";
+  EXPECT_NE(stored.find("[redacted]"), std::string::npos);
+}
+
 TEST(RequestQueue, LookupsGoFirstAndDismissalsWaitAtTheGate) {
   request_queue q(1, 0);
   q.push(request_class::poll, 1);
