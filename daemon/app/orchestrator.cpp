@@ -6,6 +6,7 @@
 #include <random>
 
 #include "core/event_log.hpp"
+#include "core/exit_code.hpp"
 #include "core/failpoint.hpp"
 #include "core/log.hpp"
 #include "net/tls_context.hpp"
@@ -79,7 +80,9 @@ void orchestrator::serve() {
 void orchestrator::loop() {
   drain();
   ioc_.run();
-  journal_.flush();
+  // After a failed write or sync the journal refuses everything: what reached the disk is what
+  // the next start recovers.
+  if (exit_status_ != exit_code::journal) journal_.flush();
   if (fatal_) std::rethrow_exception(fatal_);
 }
 
