@@ -384,7 +384,8 @@ TEST(JournalSalvage, HolesAndGapsAreNamedBySeqAndBytes) {
 TEST(JournalSalvage, ATornTailIsLostWithNoSeqKnown) {
   const auto payloads = sample_payloads(5);
   const image im = build(payloads);
-  const salvage_result r = salvage_journal(im.bytes + std::string(30, 'z'));
+  const std::string torn = im.bytes + std::string(30, 'z');  // frames are views into it
+  const salvage_result r = salvage_journal(torn);
   EXPECT_EQ(payloads_of(r), payloads);
   ASSERT_EQ(r.lost.size(), 1u);
   EXPECT_EQ(r.lost[0].from_byte, im.bytes.size());
@@ -394,7 +395,8 @@ TEST(JournalSalvage, ATornTailIsLostWithNoSeqKnown) {
 
 TEST(JournalSalvage, SoundAndForeignFiles) {
   const auto payloads = sample_payloads(5);
-  const salvage_result sound = salvage_journal(build(payloads).bytes);
+  const image whole = build(payloads);  // frames are views into its bytes
+  const salvage_result sound = salvage_journal(whole.bytes);
   EXPECT_EQ(payloads_of(sound), payloads);
   EXPECT_TRUE(sound.lost.empty());
   EXPECT_TRUE(salvage_journal("not a journal at all, no").frames.empty());
