@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.hpp"
 #include "tracked_journal.hpp"
 
 namespace zefortd {
@@ -30,23 +31,6 @@ const bool compact_bound_set = [] {
   ::setenv("ZEFORTD_COMPACT_BYTES", std::to_string(compact_bytes).c_str(), 1);
   return true;
 }();
-
-class temp_dir {
- public:
-  temp_dir() {
-    std::string tmpl = (fs::temp_directory_path() / "zefortd-app-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 intent_record intent(const std::string& run, unix_ms at, const std::string& batch = "") {
   intent_record r;
@@ -124,7 +108,7 @@ journal_state reopen_state(const fs::path& path) {
 }
 
 TEST(AppJournal, CommitsInTheSameTurnShareOneSync) {
-  temp_dir dir;
+  temp_dir dir("zefortd-app");
   const fs::path path = dir.path() / "zefortd.journal";
   faulty_file_io io;
   asio::io_context ioc;
@@ -159,7 +143,7 @@ TEST(AppJournal, CommitsInTheSameTurnShareOneSync) {
 }
 
 TEST(AppJournal, SeveralRecordsPerCommitAndSeveralCommitsPerCoroutine) {
-  temp_dir dir;
+  temp_dir dir("zefortd-app");
   const fs::path path = dir.path() / "zefortd.journal";
   asio::io_context ioc;
   {
@@ -178,7 +162,7 @@ TEST(AppJournal, SeveralRecordsPerCommitAndSeveralCommitsPerCoroutine) {
 }
 
 TEST(AppJournal, CommitsInDifferentTurnsSyncSeparately) {
-  temp_dir dir;
+  temp_dir dir("zefortd-app");
   const fs::path path = dir.path() / "zefortd.journal";
   faulty_file_io io;
   asio::io_context ioc;
@@ -208,7 +192,7 @@ TEST(AppJournal, CommitsInDifferentTurnsSyncSeparately) {
 }
 
 TEST(AppJournal, EmptyCommitNeitherWritesNorSyncs) {
-  temp_dir dir;
+  temp_dir dir("zefortd-app");
   const fs::path path = dir.path() / "zefortd.journal";
   asio::io_context ioc;
   tracked_journal j(ioc.get_executor(), journal_file::open({path}));
@@ -218,7 +202,7 @@ TEST(AppJournal, EmptyCommitNeitherWritesNorSyncs) {
 }
 
 TEST(AppJournal, ARecordThatContradictsTheJournalIsRefusedBeforeWriting) {
-  temp_dir dir;
+  temp_dir dir("zefortd-app");
   const fs::path path = dir.path() / "zefortd.journal";
   asio::io_context ioc;
   tracked_journal j(ioc.get_executor(), journal_file::open({path}));
@@ -236,7 +220,7 @@ TEST(AppJournal, ARecordThatContradictsTheJournalIsRefusedBeforeWriting) {
 }
 
 TEST(AppJournal, AFailedSyncFailsEveryCommitOfTheGroup) {
-  temp_dir dir;
+  temp_dir dir("zefortd-app");
   const fs::path path = dir.path() / "zefortd.journal";
   faulty_file_io io;
   asio::io_context ioc;
@@ -263,7 +247,7 @@ TEST(AppJournal, AFailedSyncFailsEveryCommitOfTheGroup) {
 }
 
 TEST(AppJournal, FlushWritesWhatIsPending) {
-  temp_dir dir;
+  temp_dir dir("zefortd-app");
   const fs::path path = dir.path() / "zefortd.journal";
   asio::io_context ioc;
   {
@@ -306,7 +290,7 @@ void expect_same_live_state(const journal_state& a, const journal_state& b) {
 
 TEST(AppJournal, CompactionKeepsTheFileNearTheLiveStateAndReplaysTheSame) {
   ASSERT_TRUE(compact_bound_set);
-  temp_dir dir;
+  temp_dir dir("zefortd-app");
   const fs::path path = dir.path() / "zefortd.journal";
   asio::io_context ioc;
   constexpr int runs = 2000;
@@ -351,7 +335,7 @@ TEST(AppJournal, CompactionKeepsTheFileNearTheLiveStateAndReplaysTheSame) {
 }
 
 TEST(AppJournal, ReopenedCompactedJournalKeepsWorking) {
-  temp_dir dir;
+  temp_dir dir("zefortd-app");
   const fs::path path = dir.path() / "zefortd.journal";
   asio::io_context ioc;
   journal_state first;

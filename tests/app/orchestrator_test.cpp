@@ -12,28 +12,12 @@
 #include <filesystem>
 
 #include "core/exit_code.hpp"
+#include "temp_dir.hpp"
 
 namespace zefortd {
 namespace {
 
 namespace fs = std::filesystem;
-
-class temp_dir {
- public:
-  temp_dir() {
-    std::string tmpl = (fs::temp_directory_path() / "zefortd-orch-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 config one_job(const fs::path& dir) {
   config cfg;
@@ -50,7 +34,7 @@ config one_job(const fs::path& dir) {
 
 // The n-th journal call after the orchestrator is built fails, and every one after it.
 int run_with_failure_at(std::uint64_t nth) {
-  temp_dir dir;
+  temp_dir dir("zefortd-orch");
   faulty_file_io io;
   config cfg = one_job(dir.path());
   auto file = journal_file::open({cfg.state.journal, &io});

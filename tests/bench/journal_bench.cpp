@@ -21,6 +21,7 @@
 #include <system_error>
 #include <vector>
 
+#include "../app/temp_dir.hpp"
 #include "../app/tracked_journal.hpp"
 #include "app/journal.hpp"
 #include "core/run_machine.hpp"
@@ -37,24 +38,11 @@ double seconds_since(clock_type::time_point start) {
   return std::chrono::duration<double>(clock_type::now() - start).count();
 }
 
-class temp_dir {
- public:
-  temp_dir() {
-    const char* env = std::getenv("BENCH_DIR");
-    fs::path root = env && *env ? fs::path(env) : fs::current_path();
-    std::string tmpl = (root / "zefortd-bench-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp under " + root.string());
-    path_ = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+// Benchmark files go under $BENCH_DIR, else the working directory (a real disk, not tmpfs).
+std::filesystem::path bench_root() {
+  const char* env = std::getenv("BENCH_DIR");
+  return env && *env ? std::filesystem::path(env) : std::filesystem::current_path();
+}
 
 // CPU time of the process: the machine may be shared, and wall time then counts the waits.
 double cpu_seconds() {
@@ -133,7 +121,7 @@ std::vector<std::string> payloads(std::size_t n) {
 }
 
 double file_records_per_second(std::size_t n, std::size_t per_sync) {
-  temp_dir dir;
+  temp_dir dir("zefortd-bench", bench_root());
   const auto records = payloads(n);
   journal_file file = journal_file::open({dir.path() / "bench.journal"});
   const auto start = clock_type::now();
@@ -164,7 +152,7 @@ void rethrow(std::exception_ptr e) {
 // The same through app::journal: `group` coroutines commit in step, so that every turn of the
 // loop commits `group` records with one fdatasync.
 double app_records_per_second(std::size_t n, std::size_t group, std::uint64_t& syncs) {
-  temp_dir dir;
+  temp_dir dir("zefortd-bench", bench_root());
   asio::io_context ioc;
   tracked_journal j(ioc.get_executor(), journal_file::open({dir.path() / "bench.journal"}));
   const std::size_t runs_per_coroutine = n / group / 4;
@@ -200,7 +188,7 @@ void bench_throughput() {
 void bench_replay() {
   constexpr std::size_t records = 1'000'000;
   constexpr int reps = 5;
-  temp_dir dir;
+  temp_dir dir("zefortd-bench", bench_root());
   const fs::path path = dir.path() / "big.journal";
   {
     // Built in memory and written once: how it got there does not matter to the replay.
@@ -416,7 +404,7 @@ asio::awaitable<void> run_batch_coroutine(tracked_journal* j, fs::path path, std
 }
 
 batch_result run_batch(std::size_t jobs) {
-  temp_dir dir;
+  temp_dir dir("zefortd-bench", bench_root());
   const fs::path path = dir.path() / "zefortd.journal";
   batch_result out;
   asio::io_context ioc;
