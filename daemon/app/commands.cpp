@@ -194,8 +194,9 @@ int cmd_serve(const config& cfg) {
   secret key = api_key_or_throw(cfg);  // before the journal: see cmd_run
   orchestrator o(cfg, std::move(key), open_journal(cfg));
   o.serve();
-  log_notice("stopped");
-  return exit_code::ok;
+  // 0 after SIGTERM; 5 when the journal failed under it (the service manager sees the failure).
+  if (o.exit_status() == exit_code::ok) log_notice("stopped");
+  return o.exit_status();
 }
 
 int cmd_status(const command_line& cl, const config& cfg) {
