@@ -270,10 +270,15 @@ bool engine::list_mode() const {
   return cfg_.polling.list_above > 0 && runs_.size() > cfg_.polling.list_above;
 }
 
-std::string engine::task_target(std::string_view task) const {
+std::string engine::api_path(std::string_view relative) const {
   std::string t(cfg_.api.base_url.encoded_path());
   if (t.empty() || t.back() != '/') t += '/';
-  t += "tasks/";
+  t += relative;
+  return t;
+}
+
+std::string engine::task_target(std::string_view task) const {
+  std::string t = api_path("tasks/");
   t += task;
   t += '/';
   return t;
@@ -305,10 +310,8 @@ void engine::perform(const std::string& run, const run_action& action, instant n
         }
         take_submit_slot(slot);
       }
-      std::string target(cfg_.api.base_url.encoded_path());
-      if (target.empty() || target.back() != '/') target += '/';
-      target += s.intent.endpoint;
-      enqueue(request_class::submit, http_method::post, std::move(target), slot.body, run);
+      enqueue(request_class::submit, http_method::post, api_path(s.intent.endpoint), slot.body,
+              run);
       return;
     }
     case action_kind::lookup:

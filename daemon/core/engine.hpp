@@ -153,6 +153,7 @@ class engine {
   // Requests.
   std::uint64_t enqueue(request_class, http_method, std::string target, std::string body,
                         std::string key);
+  std::string api_path(std::string_view relative) const;  // base URL's path + relative
   std::string task_target(std::string_view task) const;
   void on_run_answer(run_slot&, const std::string& run, const request_info&,
                      const transport_result&, instant now);
@@ -170,6 +171,7 @@ class engine {
   // Batches and revisions (engine_batches.cpp).
   void start_new_revisions(instant now);
   void check_idle(instant now);
+  void finish_batch(bool interrupted);
   void finish(int status);
 
   // Plumbing.

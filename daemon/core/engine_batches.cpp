@@ -125,10 +125,7 @@ void engine::check_idle(instant now) {
         report.outcome = run_outcome::none;
         reports_.push_back(std::move(report));
       }
-      std::stable_sort(
-          reports_.begin(), reports_.end(),
-          [](const run_report& a, const run_report& b) { return a.started < b.started; });
-      finish(exit_status_of(reports_, true));
+      finish_batch(true);
     } else {
       finish(exit_code::ok);
     }
@@ -148,11 +145,15 @@ void engine::check_idle(instant now) {
   }
   commit_then(std::move(ends), [this](instant) {
     actions_.push_back(actions::compact{});
-    std::stable_sort(
-        reports_.begin(), reports_.end(),
-        [](const run_report& a, const run_report& b) { return a.started < b.started; });
-    finish(exit_status_of(reports_, false));
+    finish_batch(false);
   });
+}
+
+void engine::finish_batch(bool interrupted) {
+  // The summary lists runs in the order they started, resumed ones among them.
+  std::stable_sort(reports_.begin(), reports_.end(),
+                   [](const run_report& a, const run_report& b) { return a.started < b.started; });
+  finish(exit_status_of(reports_, interrupted));
 }
 
 void engine::finish(int status) {
