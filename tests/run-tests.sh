@@ -9,12 +9,17 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 build=build
-cmake_args=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+# -g1 (line tables, function names: enough for perf and backtraces) compiles about a third
+# faster than -g on these Boost-heavy files.
+cmake_args=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG")
 case "${1:-}" in
   "") ;;
   --sanitize)
     build=build-asan
-    cmake_args+=(-DZEFORTD_SANITIZE=ON)
+    # -O1 with assertions on: the sanitized build compiled at -O2 -g took 2.5 times as long
+    # (68 s against 27 s for engine.cpp), and reports need only line tables.
+    cmake_args=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1"
+                -DZEFORTD_SANITIZE=ON)
     # Every report is a failure; leaks too.
     export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}"
     export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
