@@ -7,6 +7,7 @@
 #include "app/journal.hpp"
 #include "app/orchestrator.hpp"
 #include "app/report.hpp"
+#include "app/summary_json.hpp"
 #include "core/api_key.hpp"
 #include "core/config.hpp"
 #include "core/duration.hpp"
@@ -183,8 +184,12 @@ int cmd_run(const command_line& cl, const config& cfg) {
   secret key = api_key_or_throw(cfg);
   orchestrator o(cfg, std::move(key), open_journal(cfg));
   auto reports = o.run_batch(names);
-  print_summary(std::cout, reports);
   const int status = o.exit_status();
+  // Log lines stay on stderr: stdout holds the summary alone, as text or one JSON object.
+  if (cl.json)
+    std::cout << boost::json::serialize(summary_json(reports, status)) << "\n";
+  else
+    print_summary(std::cout, reports);
   if (status == exit_code::interrupted)
     log_notice("interrupted; run the same command again to resume (nothing is submitted twice)");
   return status;

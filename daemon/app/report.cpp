@@ -48,6 +48,7 @@ void print_summary(std::ostream& out, const std::vector<run_report>& reports) {
         << std::setw(13) << status << std::right << std::setw(9) << r.contracts << "  " << std::left
         << format_duration(std::chrono::milliseconds(std::max<unix_ms>(0, r.ended - r.started)));
     if (r.resumed) out << "  (resumed)";
+    if (r.possible_duplicate) out << "  (possibly applied twice: " << r.duplicate_reason << ")";
     if (r.outcome != run_outcome::dismissed && r.outcome != run_outcome::finished &&
         !r.detail.empty())
       out << "  " << r.detail;

@@ -28,7 +28,8 @@ namespace {
 using keys = std::span<const std::string_view>;
 constexpr std::string_view top_keys[] = {"api", "polling", "state", "metrics", "include", "jobs"};
 constexpr std::string_view api_keys[] = {"base_url", "api_key_file", "ca_file",
-                                         "timeout",  "connections",  "rate_limit"};
+                                         "timeout",  "connections",  "rate_limit",
+                                         "exclusive"};
 constexpr std::string_view polling_keys[] = {"initial_delay", "max_delay",  "multiplier",
                                              "give_up_after", "list_above", "dismiss_foreign"};
 constexpr std::string_view state_keys[] = {"journal"};
@@ -132,6 +133,8 @@ void read_api(const yaml_reader& r, const YAML::Node& section, api_config& api) 
     } else if (key == "rate_limit") {
       api.rate_limit = r.number(v, at);
       if (api.rate_limit < 0) r.fail(v, at + ": must be 0 (no limit) or more, got " + v.Scalar());
+    } else if (key == "exclusive") {
+      api.exclusive = r.boolean(v, at);
     }
   });
   if (!has_base_url) r.fail(section, "api: missing required key 'base_url'");

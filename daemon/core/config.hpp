@@ -43,6 +43,9 @@ struct api_config {
   duration timeout{std::chrono::seconds(30)};
   unsigned connections = 4;
   double rate_limit = 10;  // requests per second, 0 = unlimited
+  // No other client creates or dismisses tasks with this key: a task in the list that zefortd
+  // never saw before one of its in-doubt POSTs can only be that POST's (README: "Census").
+  bool exclusive = false;
 };
 
 struct polling_config {

@@ -2,6 +2,7 @@
 // and revisions in engine_batches.cpp. See engine.hpp.
 #include "core/engine.hpp"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <stdexcept>
 
@@ -109,7 +110,11 @@ void engine::settle(instant now) {
   steady_ms at = waits_.empty() ? steady_never : waits_.top().at;
   at = std::min(at, queue_.wake_at());
   if (round_) at = std::min(at, round_->retry_at);
-  if (!round_ && !status_next_.empty())
+  if (!round_ && !concluding_ && (census_needed_ || sweep_needed_) && sweep_not_before_ > now.steady)
+    at = std::min(at, sweep_not_before_);
+  // A round that waits for the POSTs in flight to conclude holds the next one back: its end
+  // settles again, and no timer is needed meanwhile.
+  if (!round_ && !concluding_ && !status_next_.empty())
     at = std::min(at, last_status_round_ + cfg_.polling.initial_delay.count());
   if (at != armed_) {
     armed_ = at;
@@ -145,6 +150,10 @@ void engine::on_timer(instant now) {
   while (!waits_.empty() && waits_.top().at <= now.steady) {
     std::string run = waits_.top().run;
     waits_.pop();
+    if (is_orphan_key(run)) {
+      on_orphan_timer(run.substr(1), now);
+      continue;
+    }
     auto it = runs_.find(run);
     if (it != runs_.end() && !stopping_) advance(run, it->second.machine.on_timer(now), now);
   }
@@ -169,6 +178,12 @@ void engine::stop(instant now) {
   lookup_next_.clear();
   status_next_.clear();
   round_.reset();
+  concluding_.reset();
+  held_posts_.clear();
+  deferred_.clear();
+  census_needed_ = false;
+  sweep_needed_ = false;
+  orphan_watches_.clear();  // still orphans in the journal: watched again on the next start
   waits_ = {};
   foreign_pending_.clear();
   queue_.clear();
@@ -216,7 +231,8 @@ void engine::admit_starts(instant now) {
     take_submit_slot(it->second);
     perform(run, run_action{action_kind::submit}, now);
   }
-  while (!stopping_ && submits_in_flight_ < slots && !pending_starts_.empty()) {
+  // api.exclusive: nothing new is submitted before the census has read the list.
+  while (!stopping_ && !census_needed_ && submits_in_flight_ < slots && !pending_starts_.empty()) {
     pending_start p = std::move(pending_starts_.front());
     pending_starts_.pop_front();
     pending_jobs_.erase(p.job);
@@ -388,8 +404,27 @@ void engine::on_response(std::uint64_t request, const transport_result& result, 
       on_foreign_answer(info, result, now);
       break;
     default:
-      if (auto r = runs_.find(info.key); r != runs_.end())
+      if (is_orphan_key(info.key))
+        on_orphan_answer(info, result, now);
+      else if (auto r = runs_.find(info.key); r != runs_.end())
         on_run_answer(r->second, info.key, info, result, now);
+  }
+  // A POST that went in doubt while a lookup round pages the list, or after the round ended but
+  // while it waits for that POST: the unknown tasks of the round may be its own, and the round
+  // cannot attribute them.
+  const bool went_in_doubt =
+      info.cls == request_class::submit &&
+      std::find(lookup_next_.begin(), lookup_next_.end(), info.key) != lookup_next_.end();
+  if (went_in_doubt && round_ && round_->lookup) round_->raced = true;
+  if (held_posts_.erase(request)) {
+    if (went_in_doubt) held_in_doubt_ = true;
+    if (held_posts_.empty() && concluding_) {
+      round_state round = std::move(*concluding_);
+      concluding_.reset();
+      const bool conclusive = !held_in_doubt_;
+      held_in_doubt_ = false;
+      conclude_round(std::move(round), conclusive, now);
+    }
   }
   settle(now);
 }

@@ -96,6 +96,10 @@ class engine {
   static constexpr std::size_t recent_runs_kept = 20;
   // Foreign dismissals queued at most at once.
   static constexpr std::size_t max_foreign_dismissals = 32;
+  // api.exclusive: unknown tasks one round weighs at most (beyond, the round attributes nothing).
+  static constexpr std::size_t max_unknown_tasks = 10000;
+  // Candidate task ids a possible duplicate names at most.
+  static constexpr std::size_t max_duplicate_tasks = 8;
 
  private:
   struct run_slot {
@@ -125,10 +129,19 @@ class engine {
     std::string run;
     bool operator>(const wait_entry& o) const { return at > o.at; }
   };
+  // A task in the list that the journal does not know (api.exclusive: nor its census).
+  struct unknown_task {
+    std::string id;
+    bool finished = false;
+  };
   struct round_state {
     explicit round_state(const boost::urls::url& base) : pager(base) {}
     std::uint64_t id = 0;
     bool lookup = false;                   // gates dismissals while it pages
+    bool census = false;                   // api.exclusive: the read before any submission
+    bool sweep = false;                    // api.exclusive: the read after resubmissions
+    std::vector<unknown_task> unknown;     // api.exclusive: candidates and orphans
+    bool raced = false;  // a POST went in doubt while it paged: its task may be listed
     std::vector<std::string> lookup_runs;  // in-doubt runs not matched yet
     std::vector<std::string> status_runs;  // runs whose poll this round serves
     list_pager pager;
@@ -167,6 +180,19 @@ class engine {
   void finish_round(bool complete, const api_failure* failure, instant now);
   void poll_now(const std::string& run);
   void deliver_polled(const std::string& run, const task&, bool from_list, instant now);
+  void resubmit_unfound(const std::string& run, const std::vector<std::string>& could_be,
+                        instant now);
+
+  // The census (api.exclusive) and orphans (engine_census.cpp).
+  void conclude_round(round_state round, bool conclusive, instant now);
+  void adopt(const std::string& run, const std::string& task, instant now);
+  void mark_duplicate(const std::string& run, std::string reason, std::vector<std::string> tasks,
+                      instant now);
+  void watch_known_orphans(instant now);  // at start: the census, and the journal's orphans
+  void watch_orphan(const std::string& task, instant now);
+  void on_orphan_answer(const request_info&, const transport_result&, instant now);
+  void on_orphan_timer(const std::string& task, instant now);
+  static bool is_orphan_key(std::string_view key) { return !key.empty() && key[0] == '\x01'; }
 
   // Batches and revisions (engine_batches.cpp).
   void start_new_revisions(instant now);
@@ -215,6 +241,26 @@ class engine {
   std::uint64_t next_round_ = 1;
   static constexpr std::uint64_t next_status_round = UINT64_MAX;
   std::unordered_set<std::string> foreign_pending_;
+
+  // api.exclusive. The census is needed before a batch's (or serve's) first submission; a
+  // lookup round that ends while POSTs are in flight waits for their answers before concluding.
+  bool census_needed_ = false;
+  // A run was sent again after a doubt: its first POST may have left a task nobody has
+  // identified. A round once the submissions have settled looks for it (a batch waits for it).
+  bool sweep_needed_ = false;
+  steady_ms sweep_not_before_ = 0;  // after a census or sweep failed: not before initial_delay
+  std::optional<round_state> concluding_;
+  std::unordered_set<std::uint64_t> held_posts_;
+  bool held_in_doubt_ = false;  // a held POST failed in doubt: the round cannot attribute
+  std::unordered_set<std::string> resubmitted_;  // runs sent again after a doubt, this process
+  // Lookups an inconclusive round put off to the next one, per run (at most max_deferrals).
+  std::unordered_map<std::string, unsigned> deferred_;
+  static constexpr unsigned max_deferrals = 3;
+  struct orphan_watch {
+    steady_ms give_up_at = 0;
+    steady_ms delay = 0;
+  };
+  std::unordered_map<std::string, orphan_watch> orphan_watches_;
 
   std::vector<journal_record> pending_records_;
   std::uint64_t next_commit_ = 1;

@@ -22,6 +22,7 @@ std::vector<std::string> distinct(const std::vector<std::string>& names) {
 void engine::start_batch(const std::vector<std::string>& jobs, instant now) {
   mode_ = mode::batch;
   started_ = true;
+  watch_known_orphans(now);
   std::set<std::string> covered;
   std::vector<run_state> resumed;
   std::vector<batch_record> open;
@@ -71,6 +72,7 @@ void engine::start_batch(const std::vector<std::string>& jobs, instant now) {
 void engine::start_serve(instant now) {
   mode_ = mode::serve;
   started_ = true;
+  watch_known_orphans(now);
   std::vector<run_state> resumed;
   for (const run_state* s : state_.open_runs())
     if (s->intent.batch.empty()) resumed.push_back(*s);  // batches resume under `run`
@@ -105,7 +107,8 @@ void engine::reload(config fresh, instant now) {
   const bool restart = fresh.api.base_url.buffer() != cfg_.api.base_url.buffer() ||
                        fresh.state.journal != cfg_.state.journal ||
                        fresh.api.connections != cfg_.api.connections ||
-                       fresh.api.rate_limit != cfg_.api.rate_limit;
+                       fresh.api.rate_limit != cfg_.api.rate_limit ||
+                       fresh.api.exclusive != cfg_.api.exclusive;
   cfg_.jobs = std::move(fresh.jobs);
   cfg_.included_files = std::move(fresh.included_files);
   cfg_.polling = fresh.polling;
@@ -132,7 +135,8 @@ void engine::check_idle(instant now) {
     return;
   }
   if (mode_ != mode::batch) return;
-  if (!runs_.empty() || !pending_starts_.empty() || !submit_waiters_.empty() || !requests_.empty())
+  if (!runs_.empty() || !pending_starts_.empty() || !submit_waiters_.empty() ||
+      !requests_.empty() || !orphan_watches_.empty() || concluding_ || round_ || sweep_needed_)
     return;
   finishing_ = true;
   // A batch ends when no run of it is open any more; every job of it has had a run (or is no

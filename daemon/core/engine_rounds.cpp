@@ -8,12 +8,19 @@ bool engine::dismissals_gated() const {
   // Offset pagination skips entries when earlier ones disappear, and a skipped in-doubt task
   // would be submitted twice: no dismissal (ours or a foreign one) leaves while a lookup waits
   // for a round or pages the list.
-  return !lookup_next_.empty() || (round_ && round_->lookup);
+  return !lookup_next_.empty() || census_needed_ || (round_ && round_->lookup) ||
+         (concluding_ && concluding_->lookup);
 }
 
 void engine::maybe_start_round(instant now) {
-  if (round_ || stopping_) return;
-  const bool lookup = !lookup_next_.empty();
+  if (round_ || concluding_ || stopping_) return;
+  // The census and the sweep are lookups too: they must not miss a task because a dismissal
+  // shifted a page.
+  const bool may_read = now.steady >= sweep_not_before_;
+  const bool census = census_needed_ && may_read;
+  const bool sweep = sweep_needed_ && may_read && submits_in_flight_ == 0 &&
+                     pending_starts_.empty() && submit_waiters_.empty();
+  const bool lookup = !lookup_next_.empty() || census || sweep;
   if (lookup) {
     // The gate is closed; the round starts once the dismissals already sent have answered.
     if (dismissing_ > 0) return;
@@ -25,6 +32,8 @@ void engine::maybe_start_round(instant now) {
   round_.emplace(cfg_.api.base_url);
   round_->id = next_round_++;
   round_->lookup = lookup;
+  round_->census = census;
+  round_->sweep = sweep;
   // A lookup joins only a round that starts after its POST failed: the list it reads can hold
   // the task. Polls due now join any round.
   round_->lookup_runs = std::move(lookup_next_);
@@ -68,7 +77,8 @@ void engine::on_page_answer(const request_info& info, const transport_result& re
 }
 
 void engine::route_page(const task_page& page, instant now) {
-  const bool census = state_.has_lingering();
+  const bool exclusive = cfg_.api.exclusive;
+  const bool census = state_.has_lingering() || exclusive;
   for (const task& t : page.tasks) {
     if (census) round_->listed.insert(t.id);
     if (auto it = run_of_task_.find(t.id); it != run_of_task_.end()) {
@@ -82,6 +92,8 @@ void engine::route_page(const task_page& page, instant now) {
     }
     // A task the journal knows belongs to one of our runs, even when its body is the same.
     if (state_.task_known(t.id) || !safe_task_id(t.id)) continue;
+    // Orphans are watched one by one; what the census saw is not ours.
+    if (exclusive && (state_.task_orphaned(t.id) || state_.task_censused(t.id))) continue;
     // details.data holds the submitted body while the task is pending.
     bool matched = false;
     if (t.data.is_object()) {
@@ -100,6 +112,12 @@ void engine::route_page(const task_page& page, instant now) {
       }
     }
     if (matched) continue;
+    if (exclusive) {
+      // Ours by exclusivity, whose run is not known yet: the round's end decides (census.cpp).
+      if (round_->lookup && round_->unknown.size() < max_unknown_tasks)
+        round_->unknown.push_back({t.id, t.state() != backend_state::running});
+      continue;
+    }
     if (cfg_.polling.dismiss_foreign && t.state() != backend_state::running &&
         foreign_pending_.size() < max_foreign_dismissals && foreign_pending_.insert(t.id).second)
       enqueue(request_class::foreign_dismiss, http_method::patch, task_target(t.id),
@@ -112,21 +130,7 @@ void engine::finish_round(bool complete, const api_failure* failure, instant now
   round_.reset();
   if (!round.status_runs.empty()) last_status_round_ = now.steady;
   // A task id kept only because it was still listed, and listed no more, can be forgotten.
-  if (complete && state_.has_lingering()) state_.keep_lingering(round.listed);
-  for (const auto& run : round.lookup_runs) {
-    auto it = runs_.find(run);
-    if (it == runs_.end()) continue;
-    auto& m = it->second.machine;
-    if (!complete) {
-      advance(run, m.on_lookup_failed(*failure, now), now);
-      continue;
-    }
-    auto step = m.on_lookup(nullptr, now);
-    for (const auto& r : step.records)
-      if (const auto* again = std::get_if<resubmit_record>(&r))
-        emit(events::resubmitted{run, m.state().intent.job, again->reason});
-    advance(run, std::move(step), now);
-  }
+  if (complete && (state_.has_lingering() || cfg_.api.exclusive)) state_.keep_lingering(round.listed);
   // Polls the list did not answer (the task left it, or the list failed): ask the task itself.
   for (const auto& run : round.status_runs) {
     auto it = runs_.find(run);
@@ -134,6 +138,57 @@ void engine::finish_round(bool complete, const api_failure* failure, instant now
     it->second.list_round = 0;
     poll_now(run);
   }
+  round.status_runs.clear();
+  if (!complete) {
+    for (const auto& run : round.lookup_runs)
+      if (auto it = runs_.find(run); it != runs_.end())
+        advance(run, it->second.machine.on_lookup_failed(*failure, now), now);
+    // A census or sweep still needed is tried again, after a pause: a list that keeps failing
+    // is not read in a loop.
+    if (round.census || round.sweep) sweep_not_before_ = now.steady + cfg_.polling.initial_delay.count();
+    return;
+  }
+  if (cfg_.api.exclusive && round.lookup) {
+    // A POST in flight may have created a task this list holds: its answer decides whether the
+    // task is known, or whether the round cannot tell whose the unknown tasks are.
+    held_posts_.clear();
+    held_in_doubt_ = false;
+    for (const auto& [id, info] : requests_)
+      if (info.cls == request_class::submit && info.sent) held_posts_.insert(id);
+    if (!held_posts_.empty() && !round.raced) {
+      concluding_ = std::move(round);
+      return;
+    }
+  }
+  const bool conclusive = !round.raced;
+  conclude_round(std::move(round), conclusive, now);
+}
+
+void engine::resubmit_unfound(const std::string& run, const std::vector<std::string>& could_be,
+                              instant now) {
+  auto it = runs_.find(run);
+  if (it == runs_.end()) return;
+  auto& m = it->second.machine;
+  auto step = m.on_lookup(nullptr, now);
+  bool again = false;
+  for (const auto& r : step.records)
+    if (const auto* resubmit = std::get_if<resubmit_record>(&r)) {
+      again = true;
+      emit(events::resubmitted{run, m.state().intent.job, resubmit->reason});
+    }
+  if (again) {
+    resubmitted_.insert(run);
+    if (cfg_.api.exclusive) sweep_needed_ = true;
+    if (!cfg_.api.exclusive)
+      mark_duplicate(run,
+                     "in doubt and not in the task list, where a task that has finished no "
+                     "longer shows its body: it may have been applied before",
+                     {}, now);
+    else if (!could_be.empty())
+      mark_duplicate(run, "in doubt; tasks in the list that zefortd cannot attribute could be its",
+                     could_be, now);
+  }
+  advance(run, std::move(step), now);
 }
 
 }  // namespace zefortd

@@ -78,6 +78,18 @@ struct line_for {
     log_notice("configuration reloaded: ", e.jobs, e.jobs == 1 ? " job" : " jobs");
   }
   void operator()(const events::stopping&) const {}
+  void operator()(const events::possible_duplicate& e) const {
+    log_warning("run ", e.run, " of job ", e.job, " may have been applied twice: ", e.reason);
+  }
+  void operator()(const events::orphan& e) const {
+    if (!e.error.empty())
+      log_warning("task ", e.task, " of an in-doubt submission: ", e.error);
+    else if (e.dismissed)
+      log_info("dismissed task ", e.task, " of an in-doubt submission that no run owns");
+    else
+      log_notice("task ", e.task, " comes from an in-doubt submission that no run owns; "
+                 "dismissing it once it finishes");
+  }
 };
 
 }  // namespace

@@ -67,6 +67,14 @@ struct reloaded {  // SIGHUP: jobs and polling settings replaced
 struct stopping {
   bool interrupted = true;  // false: a fatal error stops the work
 };
+struct possible_duplicate {  // the run's job may have been applied twice
+  std::string_view run, job, reason;
+};
+struct orphan {  // api.exclusive: a task of an in-doubt POST that no run owns
+  std::string_view task;
+  bool dismissed = false;
+  std::string_view error;  // why it is left alone, when it is
+};
 
 }  // namespace events
 
@@ -74,7 +82,8 @@ using event =
     std::variant<events::submitted, events::polled, events::finished, events::dismissed,
                  events::in_doubt, events::resubmitted, events::retry, events::request_done,
                  events::run_ended, events::batch_resumed, events::job_skipped,
-                 events::foreign_dismissed, events::reloaded, events::stopping>;
+                 events::foreign_dismissed, events::reloaded, events::stopping,
+                 events::possible_duplicate, events::orphan>;
 
 using event_sink = std::function<void(const event&)>;
 

@@ -86,6 +86,30 @@ struct encoder {
     out["job"] = r.job;
     out["rev"] = r.revision;
   }
+  void operator()(const census_record& r) {
+    out["t"] = "census";
+    out["tasks"] = strings(r.tasks);
+    out["at"] = r.at;
+  }
+  void operator()(const orphan_record& r) {
+    out["t"] = "orphan";
+    out["task"] = r.task;
+    if (r.dismissed) out["dismissed"] = true;
+    out["at"] = r.at;
+  }
+  void operator()(const duplicate_record& r) {
+    out["t"] = "possible_duplicate";
+    out["run"] = r.run;
+    out["reason"] = r.reason;
+    out["tasks"] = strings(r.tasks);
+    out["at"] = r.at;
+  }
+
+  static json::array strings(const std::vector<std::string>& v) {
+    json::array a;
+    for (const auto& s : v) a.emplace_back(s);
+    return a;
+  }
 };
 
 // Field readers over one record's top-level fields that record the first problem instead of
@@ -181,6 +205,29 @@ journal_record decode_revision_seen(reader& r) {
   return revision_seen_record{r.str("job"), r.str("rev")};
 }
 
+std::vector<std::string> strings_of(reader& r, std::string_view key) {
+  std::vector<std::string> out;
+  if (auto* a = r.nested(key); a && a->is_array())
+    for (const auto& v : a->get_array())
+      if (v.is_string()) out.emplace_back(v.get_string());
+  return out;
+}
+
+journal_record decode_census(reader& r) {
+  return census_record{strings_of(r, "tasks"), r.num("at")};
+}
+
+journal_record decode_orphan(reader& r) {
+  return orphan_record{r.str("task"), r.flag("dismissed", false), r.num("at")};
+}
+
+journal_record decode_duplicate(reader& r) {
+  duplicate_record x{r.str("run"), r.str("reason", false), {}, 0};
+  x.tasks = strings_of(r, "tasks");
+  x.at = r.num("at");
+  return x;
+}
+
 struct record_type {
   std::string_view name;  // the "t" field
   journal_record (*decode)(reader&);
@@ -198,6 +245,9 @@ constexpr record_type record_types[] = {
     {"batch_end", decode_batch_end},
     {"task_seen", decode_task_seen},
     {"revision_seen", decode_revision_seen},
+    {"census", decode_census},
+    {"orphan", decode_orphan},
+    {"possible_duplicate", decode_duplicate},
 };
 
 }  // namespace

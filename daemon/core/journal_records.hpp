@@ -95,10 +95,35 @@ struct task_seen_record {
   std::string task;
 };
 
+// `api.exclusive`: tasks that were in the API's list, not zefortd's, when it first read the list
+// before submitting anything. Only a task outside this census and unknown to the journal can be
+// the task of one of our in-doubt POSTs (README: "Census").
+struct census_record {
+  std::vector<std::string> tasks;
+  unix_ms at = 0;
+};
+
+// `api.exclusive`: a task created by one of our in-doubt POSTs that could not be told to be a
+// particular run's. Dismissed once it finishes (then recorded again with dismissed: true).
+struct orphan_record {
+  std::string task;
+  bool dismissed = false;
+  unix_ms at = 0;
+};
+
+// The run's job may have been applied twice: why, and the tasks that could be its own.
+struct duplicate_record {
+  std::string run;
+  std::string reason;
+  std::vector<std::string> tasks;
+  unix_ms at = 0;
+};
+
 using journal_record =
     std::variant<intent_record, submitted_record, resubmit_record, finished_record,
                  dismissed_record, failed_record, gave_up_record, batch_record, batch_end_record,
-                 revision_seen_record, task_seen_record>;
+                 revision_seen_record, task_seen_record, census_record, orphan_record,
+                 duplicate_record>;
 
 std::string encode_record(const journal_record&);
 

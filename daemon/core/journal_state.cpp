@@ -151,6 +151,26 @@ std::optional<std::string> journal_state::apply_record(Record&& record) {
   } else if (auto* r = std::get_if<task_seen_record>(&record)) {
     lingering_.insert(r->task);
     tasks_.insert(pass<Record>(r->task));
+  } else if (auto* r = std::get_if<census_record>(&record)) {
+    census_taken_ = true;
+    for (auto& t : r->tasks) census_.insert(pass<Record>(t));
+  } else if (auto* r = std::get_if<orphan_record>(&record)) {
+    if (r->dismissed) {
+      // Still listed for a while, perhaps: never an orphan again, nor anyone's task.
+      orphans_.erase(r->task);
+      census_.insert(pass<Record>(r->task));
+    } else {
+      orphans_.insert(pass<Record>(r->task));
+    }
+  } else if (auto* r = std::get_if<duplicate_record>(&record)) {
+    auto* s = run(r->run);
+    if (!s) return unknown(r->run);
+    s->possible_duplicate = true;
+    s->duplicate_reason = pass<Record>(r->reason);
+    for (auto& t : r->tasks)
+      if (std::find(s->duplicate_tasks.begin(), s->duplicate_tasks.end(), t) ==
+          s->duplicate_tasks.end())
+        s->duplicate_tasks.push_back(pass<Record>(t));
   }
   return std::nullopt;
 }
@@ -244,6 +264,12 @@ std::vector<journal_record> journal_state::live_records(std::size_t keep_recent)
     closed.resize(keep_recent);
   }
   for (const auto& t : lingering_out) out.push_back(task_seen_record{t});
+  if (census_taken_) {
+    census_record census{{census_.begin(), census_.end()}, 0};
+    std::sort(census.tasks.begin(), census.tasks.end());
+    out.push_back(std::move(census));
+  }
+  for (const auto& t : orphans_) out.push_back(orphan_record{t, false, 0});
   keep.insert(keep.end(), closed.begin(), closed.end());
   std::sort(keep.begin(), keep.end(), [](const run_state* a, const run_state* b) {
     return a->intent.at < b->intent.at ||
@@ -270,6 +296,8 @@ std::vector<journal_record> journal_state::live_records(std::size_t keep_recent)
       default:
         break;
     }
+    if (s->possible_duplicate)
+      out.push_back(duplicate_record{id, s->duplicate_reason, s->duplicate_tasks, s->ended_at});
   }
   return out;
 }
@@ -315,6 +343,8 @@ void journal_state::prune(std::size_t keep_recent) {
 }
 
 void journal_state::keep_lingering(const std::unordered_set<std::string>& listed) {
+  for (auto it = census_.begin(); it != census_.end();)
+    it = listed.count(*it) ? std::next(it) : census_.erase(it);
   for (auto it = lingering_.begin(); it != lingering_.end();) {
     if (listed.count(*it)) {
       ++it;

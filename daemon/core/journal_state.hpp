@@ -41,6 +41,10 @@ struct run_state {
   unix_ms ended_at = 0;  // finished, failed or gave up
   unsigned http_status = 0;
   std::string failure;
+  // The job may have been applied twice (duplicate_record): why, and the tasks that could be it.
+  bool possible_duplicate = false;
+  std::string duplicate_reason;
+  std::vector<std::string> duplicate_tasks;
 
   // Still needs work from zefortd: a submission to settle, a task to poll or to dismiss.
   bool open() const;
@@ -76,6 +80,12 @@ class journal_state {
   // Whether `serve` already ran this revision of the job (`run` batches do not count).
   bool revision_seen(const std::string& job, const std::string& revision) const;
   bool task_known(const std::string& task) const { return tasks_.count(task) != 0; }
+  // `api.exclusive`: in the list before zefortd submitted anything (census_record).
+  bool task_censused(const std::string& task) const { return census_.count(task) != 0; }
+  bool has_census() const { return census_taken_; }
+  // `api.exclusive`: ours, owned by no run, still to be dismissed once it finishes.
+  const std::set<std::string>& orphans() const { return orphans_; }
+  bool task_orphaned(const std::string& task) const { return orphans_.count(task) != 0; }
   bool job_has_open_run(const std::string& job) const;
 
   // Forgets closed runs beyond the `keep_recent` most recent (outside open batches) and ended
@@ -83,7 +93,8 @@ class journal_state {
   // run's task id stays known while the API may still list it (gave up, not dismissed).
   void prune(std::size_t keep_recent);
   bool has_lingering() const { return !lingering_.empty(); }
-  // After a complete read of the task list: lingering ids it did not hold are gone for good.
+  // After a complete read of the task list: lingering and censused ids it did not hold are gone
+  // for good.
   void keep_lingering(const std::unordered_set<std::string>& listed);
 
   // Records that rebuild this state, for compaction: open runs and batches in full, the
@@ -128,6 +139,9 @@ class journal_state {
   std::set<std::pair<std::string, std::string>, revision_less> revisions_;
   std::set<std::string> tasks_;
   std::set<std::string> lingering_;  // from task_seen records: known, with no run kept
+  std::unordered_set<std::string> census_;  // census records (and dismissed orphans)
+  bool census_taken_ = false;
+  std::set<std::string> orphans_;  // orphan records not yet dismissed
 };
 
 // Where replay stopped: the first frame whose record did not decode or contradicted the ones

@@ -245,4 +245,13 @@ void run_machine::give_up_from(unix_ms since, instant now) {
       now.steady + polling_.give_up_after.count() - std::min(spent, polling_.give_up_after.count());
 }
 
+void run_machine::mark_duplicate(const std::string& reason, const std::vector<std::string>& tasks) {
+  state_.possible_duplicate = true;
+  state_.duplicate_reason = reason;
+  for (const auto& t : tasks)
+    if (std::find(state_.duplicate_tasks.begin(), state_.duplicate_tasks.end(), t) ==
+        state_.duplicate_tasks.end())
+      state_.duplicate_tasks.push_back(t);
+}
+
 }  // namespace zefortd

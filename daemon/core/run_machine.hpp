@@ -70,6 +70,8 @@ class run_machine {
   run_step on_timer(instant now);  // the wait is over: perform the action that waited
   // A run ended by stop(): no record, outcome none (it resumes on the next start).
   void interrupt() { outcome_ = run_outcome::none; }
+  // The engine found the job may have been applied twice (it journals the duplicate_record).
+  void mark_duplicate(const std::string& reason, const std::vector<std::string>& tasks);
 
   const run_state& state() const { return state_; }
   run_outcome outcome() const { return outcome_; }

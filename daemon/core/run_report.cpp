@@ -21,6 +21,9 @@ run_report report_of(const run_machine& machine, bool resumed, unix_ms now) {
   r.ended = s.ended_at ? s.ended_at : now;
   r.resumed = resumed;
   r.resubmits = s.resubmits;
+  r.possible_duplicate = s.possible_duplicate;
+  r.duplicate_reason = s.duplicate_reason;
+  r.duplicate_tasks = s.duplicate_tasks;
   return r;
 }
 

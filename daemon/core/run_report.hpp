@@ -21,6 +21,10 @@ struct run_report {
   unix_ms ended = 0;
   bool resumed = false;
   unsigned resubmits = 0;  // in-doubt submissions sent again
+  // The job may have been applied twice: why, and the tasks that could be its own.
+  bool possible_duplicate = false;
+  std::string duplicate_reason;
+  std::vector<std::string> duplicate_tasks;
 };
 
 // The report of a machine as it stands (outcome none when it has not finished).

@@ -38,6 +38,7 @@ struct scenario {
   bool stop_once = false;  // a SIGTERM in the middle, then a restart
   unsigned list_above = 0;
   double rate_limit = 0;
+  bool exclusive = false;  // api.exclusive: census, adoption of finished tasks, orphans
   sandbox::options api;
   std::string describe() const {
     std::ostringstream o;
@@ -46,7 +47,7 @@ struct scenario {
       << list_above << ", errors " << api.error_rate
       << (api.error_after_processing ? " (after acting)" : "") << ", 429 " << api.rate_429
       << ", drops " << api.drop_rate << ", submit status " << api.submit_status << ", rate_limit "
-      << rate_limit;
+      << rate_limit << (exclusive ? ", exclusive" : "");
     return o.str();
   }
 };
@@ -63,6 +64,7 @@ scenario make_scenario(std::uint64_t seed) {
   s.stop_once = chance(0.2);
   s.list_above = chance(0.3) ? static_cast<unsigned>(pick(1, 10)) : 0;
   s.rate_limit = chance(0.3) ? pick(5, 50) : 0;
+  s.exclusive = chance(0.4);
   auto& a = s.api;
   a.api_key = "sim-key";
   a.format = chance(0.8) ? sandbox::list_format::pages : sandbox::list_format::array;
@@ -90,6 +92,7 @@ config make_config(const scenario& s) {
   cfg.api.base_url = *boost::urls::parse_uri("https://sim.test/api/");
   cfg.api.connections = 4;
   cfg.api.rate_limit = s.rate_limit;
+  cfg.api.exclusive = s.exclusive;
   cfg.polling.initial_delay = std::chrono::milliseconds(500);
   cfg.polling.max_delay = std::chrono::seconds(5);
   cfg.polling.give_up_after = std::chrono::hours(6);
@@ -171,6 +174,15 @@ class world {
     // Every task of ours that finished was dismissed, and none before it finished.
     EXPECT_EQ(stats.at("early_dismissals").to_number<std::uint64_t>(), 0u);
     EXPECT_LE(open, duplicates) << "a task the journal knows was left in the list";
+    if (s_.exclusive) {
+      // The key is ours alone: every task in the list is ours, and none is left behind.
+      EXPECT_EQ(open, 0u) << "an orphan of an in-doubt POST was left in the list";
+      // A job applied twice is marked so.
+      std::set<std::string> marked;
+      for (const auto& r : durable_)
+        if (const auto* d = std::get_if<duplicate_record>(&r)) marked.insert(d->run);
+      if (duplicates > 0) EXPECT_GE(marked.size(), 1u) << "a duplicate nobody was told of";
+    }
     journal_state final_state = replayed();
     EXPECT_TRUE(final_state.open_batches().empty()) << "a batch never closed";
     EXPECT_TRUE(final_state.open_runs().empty()) << "a run is still open";
@@ -309,6 +321,11 @@ class world {
     if (const auto* i = std::get_if<intent_record>(&r))
       durable_bodies_.insert(json::serialize(i->body));
     if (const auto* s = std::get_if<submitted_record>(&r)) durable_tasks_.insert(s->task);
+    if (const auto* o = std::get_if<orphan_record>(&r)) {
+      // An orphan is polled once it is durable, and dismissed once its poll said it finished.
+      durable_tasks_.insert(o->task);
+      finished_tasks_.insert(o->task);
+    }
     if (const auto* f = std::get_if<finished_record>(&r)) {
       for (const auto& d : durable_)
         if (const auto* s = std::get_if<submitted_record>(&d); s && s->run == f->run)

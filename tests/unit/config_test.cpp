@@ -647,7 +647,7 @@ TEST_F(ConfigErrors, UnknownKeyThatIsAPrefixGetsASuggestion) {
 
 // The example shipped in config/ must always load: it is what operators copy.
 TEST(ConfigExample, ShippedExampleLoads) {
-  const fs::path example = fs::path(__FILE__).parent_path() / "../../config/zefortd.yaml";
+  const fs::path example = fs::path(ZEFORTD_CONFIG_DIR) / "zefortd.yaml";
   const config cfg = load_config(example);
   EXPECT_EQ(cfg.api.base_url.buffer(), "https://sandbox.zefort.com/api/");
   EXPECT_FALSE(cfg.api.api_key_file);  // commented out: the shipped unit passes LoadCredential=

@@ -48,6 +48,19 @@ bool same(const revision_seen_record& a, const revision_seen_record& b) {
   return a.job == b.job && a.revision == b.revision;
 }
 
+bool same(const task_seen_record& a, const task_seen_record& b) {
+  return a.task == b.task;
+}
+bool same(const census_record& a, const census_record& b) {
+  return a.tasks == b.tasks && a.at == b.at;
+}
+bool same(const orphan_record& a, const orphan_record& b) {
+  return a.task == b.task && a.dismissed == b.dismissed && a.at == b.at;
+}
+bool same(const duplicate_record& a, const duplicate_record& b) {
+  return a.run == b.run && a.reason == b.reason && a.tasks == b.tasks && a.at == b.at;
+}
+
 bool same(const journal_record& a, const journal_record& b) {
   if (a.index() != b.index()) return false;
   return std::visit([&](const auto& x) { return same(x, std::get<std::decay_t<decltype(x)>>(b)); },
@@ -94,6 +107,13 @@ TEST(JournalRecords, EveryTypeRoundTrips) {
       batch_record{"b-2", {}, 11},
       batch_end_record{"b-1", 12},
       revision_seen_record{"job", "rev"},
+      task_seen_record{"tk-3"},
+      census_record{{"tk-a", "tk-b"}, 13},
+      census_record{{}, 14},
+      orphan_record{"tk-c", false, 15},
+      orphan_record{"tk-c", true, 16},
+      duplicate_record{"r-1", "in doubt; could be tk-a", {"tk-a"}, 17},
+      duplicate_record{"r-2", "in doubt", {}, 18},
   };
   for (const auto& r : records) {
     SCOPED_TRACE(encode_record(r));

@@ -536,3 +536,46 @@ TEST(JournalStateLive, LiveRecordsOrderIntentsBeforeTheirFollowers) {
 
 }  // namespace
 }  // namespace zefortd
+
+namespace zefortd {
+namespace {
+
+TEST(JournalStateCensus, CensusOrphansAndDuplicatesSurviveCompaction) {
+  journal_state s;
+  apply_all(s, {census_record{{"tk-x", "tk-y"}, 1}, intent("r-1", 10),
+                resubmit_record{"r-1", "in doubt", 11},
+                duplicate_record{"r-1", "could be tk-o", {"tk-o"}, 12},
+                orphan_record{"tk-o", false, 13}, orphan_record{"tk-p", false, 14},
+                orphan_record{"tk-p", true, 15}});
+  EXPECT_TRUE(s.has_census());
+  EXPECT_TRUE(s.task_censused("tk-x"));
+  EXPECT_TRUE(s.task_orphaned("tk-o"));
+  EXPECT_FALSE(s.task_orphaned("tk-p")) << "dismissed";
+  EXPECT_TRUE(s.task_censused("tk-p")) << "a dismissed orphan is nobody's task again";
+  journal_state again = replay_live(s, 0);
+  EXPECT_TRUE(again.has_census());
+  EXPECT_TRUE(again.task_censused("tk-y"));
+  EXPECT_EQ(again.orphans(), (std::set<std::string>{"tk-o"}));
+  const run_state* r = again.find_run("r-1");
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->possible_duplicate);
+  EXPECT_EQ(r->duplicate_reason, "could be tk-o");
+  EXPECT_EQ(r->duplicate_tasks, std::vector<std::string>{"tk-o"});
+}
+
+TEST(JournalStateCensus, ACompleteListRoundForgetsCensusedTasksNoLongerListed) {
+  journal_state s;
+  apply_all(s, {census_record{{"tk-x", "tk-y"}, 1}});
+  s.keep_lingering({"tk-y"});
+  EXPECT_FALSE(s.task_censused("tk-x"));
+  EXPECT_TRUE(s.task_censused("tk-y"));
+  EXPECT_TRUE(s.has_census()) << "the census was taken, even when every task left";
+}
+
+TEST(JournalStateCensus, ADuplicateMarkForAnUnknownRunIsRefused) {
+  journal_state s;
+  EXPECT_TRUE(s.apply(duplicate_record{"r-9", "x", {}, 1}));
+}
+
+}  // namespace
+}  // namespace zefortd
