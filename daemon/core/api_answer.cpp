@@ -84,6 +84,9 @@ std::optional<api_failure> failure_of(http_method method, const transport_result
       return failure(retry_verdict::permanent, 0,
                      joined(what, "TLS handshake failed: " + r.error_text +
                                       " (is the server's certificate trusted? see api.ca_file)"));
+    if (r.protocol_refused)
+      return failure(retry_verdict::permanent, 0,
+                     joined(what, "TLS handshake failed: " + r.error_text));
     auto verdict = method == http_method::post && r.maybe_sent ? retry_verdict::retry_in_doubt
                                                                : retry_verdict::retry;
     return failure(verdict, 0, joined(what, r.error_text.empty() ? r.ec.message() : r.error_text));

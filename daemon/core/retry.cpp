@@ -69,6 +69,12 @@ std::optional<milliseconds> parse_http_date(std::string_view s,
     const char* end = strptime(text.c_str(), format, &tm);
     if (end == nullptr || *end != '\0') continue;
     const std::time_t t = timegm(&tm);
+    // Compared in seconds first: a date far ahead (year 9999) overflows the clock's nanoseconds
+    // (found by tests/fuzz/retry_after_fuzz), and one far behind is simply past.
+    const auto now_s = std::chrono::floor<std::chrono::seconds>(now.time_since_epoch()).count();
+    if (t <= now_s) return milliseconds(0);
+    if (t - now_s > std::chrono::ceil<std::chrono::seconds>(max_retry_after).count())
+      return max_retry_after;
     const auto when = std::chrono::system_clock::from_time_t(t);
     if (when <= now) return milliseconds(0);
     return std::min(std::chrono::ceil<milliseconds>(when - now), max_retry_after);

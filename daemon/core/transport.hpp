@@ -30,6 +30,9 @@ struct transport_result {
   bool maybe_sent = false;
   // The handshake failed because the certificate was refused: it will be refused again.
   bool certificate_rejected = false;
+  // The handshake failed on the TLS version (the server offers none of 1.2 or later): it will
+  // fail again, and not for the certificate's sake.
+  bool protocol_refused = false;
   // The answer's headers were read but its body was over the limit (status is set).
   bool body_too_large = false;
   std::string error_text;  // the edge's description of ec, with the TLS check that failed

@@ -12,6 +12,9 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <sstream>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 
 #include "core/duration.hpp"
 #include "core/yaml_json.hpp"
@@ -94,6 +97,38 @@ std::string tab_hint(std::string_view text, const YAML::Mark& mark) {
   return " (this line is indented with a tab; YAML needs spaces)";
 }
 
+// Where each YAML document's first node is (where an error about the document points);
+// nothing else of the events is needed.
+struct document_starts final : YAML::EventHandler {
+  std::vector<YAML::Mark> starts;
+  bool fresh = false;
+  void node(const YAML::Mark& mark) {
+    if (fresh) starts.back() = mark;
+    fresh = false;
+  }
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    starts.push_back(mark);
+    fresh = true;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnMapEnd() override {}
+};
+
 }  // namespace
 
 std::string format_location(const source_position& where) {
@@ -107,11 +142,24 @@ yaml_file load_yaml(const fs::path& path) {
   yaml_file f{path, read_text(path), {}};
   refuse_nul(path, f.text);
   try {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(f.text);
-    if (documents.size() > 1)
-      throw config_error(position_in(path, documents[1].Mark()),
+    // Not YAML::LoadAll: on a stray ',' outside any flow collection yaml-cpp 0.7 reports an empty
+    // document at the same place forever, and LoadAll keeps them all until memory runs out (a
+    // one-byte file took 14 GB in a minute; yaml-cpp issue #1040). Documents are counted with
+    // the event API instead, stopping at the second one, or at one that did not move on.
+    std::istringstream in(f.text);
+    YAML::Parser parser(in);
+    document_starts documents;
+    while (documents.starts.size() < 2 && parser.HandleNextDocument(documents)) {
+    }
+    if (documents.starts.size() > 1) {
+      const YAML::Mark& second = documents.starts[1];
+      if (second.pos == documents.starts[0].pos)
+        throw config_error(position_in(path, second),
+                           "not YAML that can be read (a stray ',' outside [] or {}?)");
+      throw config_error(position_in(path, second),
                          "more than one YAML document; keep everything in the first");
-    if (!documents.empty()) f.root = documents[0];
+    }
+    if (!documents.starts.empty()) f.root = YAML::Load(f.text);
   } catch (const YAML::Exception& e) {
     throw config_error(position_in(path, e.mark), e.msg + tab_hint(f.text, e.mark));
   }

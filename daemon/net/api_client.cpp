@@ -58,6 +58,7 @@ asio::awaitable<transport_result> api_client::send(transport_request request) {
   out.stage = stage_of(r.stage);
   out.maybe_sent = r.maybe_sent;
   out.certificate_rejected = r.certificate_rejected;
+  out.protocol_refused = r.protocol_refused;
   if (r.ec) out.error_text = r.tls_detail.empty() ? r.ec.message() : r.tls_detail;
   // A default-constructed response says 200: read the status only when a header arrived.
   if (r.header_read) {

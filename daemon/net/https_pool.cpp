@@ -103,6 +103,7 @@ asio::awaitable<exchange_result> https_pool::send(http_request request) {
       if (attempt_result.ec) {
         exchange_result failed{attempt_result.ec, attempt_result.stage, {}, false};
         failed.certificate_rejected = attempt_result.certificate_rejected;
+        failed.protocol_refused = attempt_result.protocol_refused;
         failed.tls_detail = std::move(attempt_result.tls_detail);
         co_return failed;
       }
@@ -197,9 +198,23 @@ asio::awaitable<https_pool::connect_result> https_pool::connect(clock::time_poin
           std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify);
       if (verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH)
         result.tls_detail += " (the certificate does not name " + options_.host + ")";
-    } else if (hec.category() == asio::error::get_ssl_category() &&
-               ERR_GET_REASON(hec.value()) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
-      result.certificate_rejected = true;
+    } else if (hec.category() == asio::error::get_ssl_category()) {
+      switch (ERR_GET_REASON(hec.value())) {
+        case SSL_R_CERTIFICATE_VERIFY_FAILED:
+          result.certificate_rejected = true;
+          break;
+        // The server's versions and ours (TLS 1.2 or later) do not meet: it will not change
+        // by retrying, and the certificate has nothing to do with it.
+        case SSL_R_UNSUPPORTED_PROTOCOL:
+        case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+        case SSL_R_NO_PROTOCOLS_AVAILABLE:
+          result.protocol_refused = true;
+          result.tls_detail = "protocol version: the server offers no TLS 1.2 or later (" +
+                              hec.message() + ")";
+          break;
+        default:
+          break;
+      }
     }
     co_return result;
   }

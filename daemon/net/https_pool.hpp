@@ -49,6 +49,8 @@ struct exchange_result {
   bool header_read = false;
   // The handshake failed on the certificate; tls_detail says which check failed.
   bool certificate_rejected = false;
+  // The handshake failed because the server offers no TLS version we accept (1.2 or later).
+  bool protocol_refused = false;
   std::string tls_detail;
 };
 
@@ -82,6 +84,7 @@ class https_pool {
     exchange_stage stage;
     std::unique_ptr<connection> conn;
     bool certificate_rejected = false;
+    bool protocol_refused = false;
     std::string tls_detail;
   };
 

@@ -92,6 +92,13 @@ class peer {
     tls_.use_private_key(asio::buffer(identity().key_pem), ssl::context::pem);
   }
 
+  // Offers TLS versions up to `v` only (TLS1_1_VERSION: a server too old for the client).
+  void max_version(int v) {
+    SSL_CTX_set_security_level(tls_.native_handle(), 0);
+    SSL_CTX_set_min_proto_version(tls_.native_handle(), 0);
+    SSL_CTX_set_max_proto_version(tls_.native_handle(), v);
+  }
+
   std::string port() const { return std::to_string(acceptor_.local_endpoint().port()); }
 
   asio::awaitable<tcp::socket> accept() {
@@ -423,6 +430,27 @@ TEST_F(HttpsPool, AConnectionClosedDuringTheHandshakeIsANetworkFailureNotARefusa
     EXPECT_EQ(r.stage, transport_stage::handshake);
     EXPECT_FALSE(r.certificate_rejected) << r.error_text;
     EXPECT_FALSE(r.maybe_sent);  // nothing was sent: the core may resubmit at once
+  };
+  run(server, client);
+}
+
+// A server that speaks only TLS 1.1 or older: the client (TLS 1.2 or later) says so, and does
+// not blame the certificate or point at api.ca_file.
+TEST_F(HttpsPool, AServerWithoutTls12IsRefusedNamingTheProtocolVersion) {
+  peer old(io_);
+  old.max_version(TLS1_1_VERSION);
+  auto server = [&]() { return handshake_only(&old); };
+  auto client = [&]() -> asio::awaitable<void> {
+    auto o = options();
+    o.port = old.port();
+    https_pool pool(io_.get_executor(), trusted_, o);
+    api_client api(pool, key_);
+    auto r = co_await api.send(get("/api/tasks/"));
+    EXPECT_TRUE(r.ec);
+    EXPECT_EQ(r.stage, transport_stage::handshake);
+    EXPECT_FALSE(r.certificate_rejected) << r.error_text;
+    EXPECT_TRUE(r.protocol_refused) << r.error_text;
+    EXPECT_NE(r.error_text.find("TLS 1.2"), std::string::npos) << r.error_text;
   };
   run(server, client);
 }

@@ -44,6 +44,17 @@ TEST(ApiAnswer, OnlyARefusedCertificateIsPermanent) {
   EXPECT_NE(a.error().message.find("certificate has expired"), std::string::npos);
 }
 
+TEST(ApiAnswer, ATlsVersionTheServerLacksIsPermanentWithoutTheCaFileHint) {
+  auto r = broken(transport_stage::handshake, false);
+  r.protocol_refused = true;
+  r.error_text = "protocol version: the server offers no TLS 1.2 or later (unsupported protocol)";
+  auto a = submit_answer(r, "POST /x", now);
+  ASSERT_FALSE(a);
+  EXPECT_EQ(a.error().verdict, retry_verdict::permanent);
+  EXPECT_NE(a.error().message.find("protocol version"), std::string::npos) << a.error().message;
+  EXPECT_EQ(a.error().message.find("ca_file"), std::string::npos) << a.error().message;
+}
+
 TEST(ApiAnswer, APostBrokenAfterSendingIsInDoubtBeforeSendingARetry) {
   EXPECT_EQ(submit_answer(broken(transport_stage::read, true), "POST", now).error().verdict,
             retry_verdict::retry_in_doubt);

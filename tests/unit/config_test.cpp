@@ -447,6 +447,14 @@ TEST_F(ConfigErrors, YamlSyntaxErrorAtItsPosition) {
             at(4, 1) + "more than one YAML document; keep everything in the first");
 }
 
+// yaml-cpp 0.7's LoadAll never returns on these, and allocates as it loops (found by
+// tests/fuzz/config_fuzz): each must be a prompt error at the comma.
+TEST_F(ConfigErrors, AStrayCommaIsAnErrorNotAnEndlessLoop) {
+  EXPECT_EQ(error_of(","), at(1, 1) + "not YAML that can be read (a stray ',' outside [] or {}?)");
+  EXPECT_EQ(error_of("# a comment\n,x\n"),
+            at(2, 1) + "not YAML that can be read (a stray ',' outside [] or {}?)");
+}
+
 TEST_F(ConfigErrors, UnreadableFile) {
   const fs::path missing = dir_ / "absent.yaml";
   try {

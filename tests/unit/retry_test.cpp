@@ -74,6 +74,8 @@ TEST(RetryAfter, CappedAtOneHour) {
   EXPECT_EQ(parse_retry_after("3601", fixed_now), max_retry_after);
   EXPECT_EQ(parse_retry_after("99999999999999999999999999", fixed_now), max_retry_after);
   EXPECT_EQ(parse_retry_after("Wed, 15 Mar 2023 12:00:00 GMT", fixed_now), max_retry_after);
+  // Past the clock's range in nanoseconds (year 2262): the cap, not an overflow.
+  EXPECT_EQ(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", fixed_now), max_retry_after);
 }
 
 TEST(RetryAfter, HttpDateInAllThreeForms) {
