@@ -1,6 +1,7 @@
 // Classification of exchanges with the API; see api_answer.hpp.
 #include "core/api_answer.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <cctype>
 #include <stdexcept>
@@ -53,10 +54,13 @@ std::string joined(std::string_view what, std::string_view detail) {
   return s;
 }
 
-// Parses a 2xx body; nullopt (with `error`) when it is not JSON.
-std::optional<json::value> parse_body(const transport_result& r, std::string& error) {
+// Parses a 2xx body into `arena`; nullopt (with `error`) when it is not JSON. The DOM lives only
+// until the task or page is taken out of it (those copy into their own storage), so one arena
+// per answer replaces a malloc and a free per JSON node.
+std::optional<json::value> parse_body(const transport_result& r, std::string& error,
+                                      json::storage_ptr arena) {
   boost::system::error_code ec;
-  json::value v = json::parse(r.body, ec);
+  json::value v = json::parse(r.body, ec, std::move(arena));
   if (ec) {
     error = "answer is not JSON (" + ec.message() + ")";
     return std::nullopt;
@@ -115,7 +119,9 @@ api_result<task> submit_answer(const transport_result& r, std::string_view what,
                                std::chrono::system_clock::time_point now) {
   if (auto f = failure_of(http_method::post, r, what, now)) return *f;
   std::string error;
-  auto v = parse_body(r, error);
+  unsigned char first_block[4096];
+  json::monotonic_resource arena(first_block, sizeof first_block);
+  auto v = parse_body(r, error, &arena);
   if (!v) return failure(retry_verdict::retry_in_doubt, r.status, joined(what, error));
   auto t = parse_task(*v);
   if (!t || !safe_task_id(t->id))
@@ -128,7 +134,9 @@ api_result<task> poll_answer(const transport_result& r, std::string_view task_id
                              std::string_view what, std::chrono::system_clock::time_point now) {
   if (auto f = failure_of(http_method::get, r, what, now)) return *f;
   std::string error;
-  auto v = parse_body(r, error);
+  unsigned char first_block[4096];
+  json::monotonic_resource arena(first_block, sizeof first_block);
+  auto v = parse_body(r, error, &arena);
   if (!v) return failure(retry_verdict::retry, r.status, joined(what, error));
   auto t = parse_task(*v);
   if (!t) return failure(retry_verdict::retry, r.status, joined(what, "answer is not a task"));
@@ -152,7 +160,9 @@ api_result<task_page> page_answer(const transport_result& r, std::string_view wh
                                   std::chrono::system_clock::time_point now) {
   if (auto f = failure_of(http_method::get, r, what, now)) return *f;
   std::string error;
-  auto v = parse_body(r, error);
+  unsigned char first_block[4096];
+  json::monotonic_resource arena(first_block, sizeof first_block);
+  auto v = parse_body(r, error, &arena);
   if (!v) return failure(retry_verdict::retry, r.status, joined(what, error));
   auto page = parse_task_list(*v);
   if (!page)

@@ -399,6 +399,16 @@ std::string job_config::revision() const {
 }
 
 const job_config* config::find_job(std::string_view name) const {
+  if (indexed_jobs_ != jobs.size() || job_index_.empty() != jobs.empty()) {
+    job_index_.clear();
+    for (std::size_t i = 0; i < jobs.size(); ++i) job_index_.try_emplace(jobs[i].name, i);
+    indexed_jobs_ = jobs.size();
+  }
+  // Heterogeneous lookup needs C++20's transparent unordered_map, not in libstdc++ 12: one
+  // short string per lookup is still far cheaper than the scan.
+  if (auto it = job_index_.find(std::string(name));
+      it != job_index_.end() && it->second < jobs.size() && jobs[it->second].name == name)
+    return &jobs[it->second];
   for (const job_config& job : jobs)
     if (job.name == name) return &job;
   return nullptr;

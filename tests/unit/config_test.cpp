@@ -165,6 +165,25 @@ TEST_F(ConfigLoad, JobDefaultsAndFindJob) {
   EXPECT_EQ(cfg.find_job("c"), nullptr);
 }
 
+// find_job's index is a cache over a public vector: edits after a lookup must still be seen.
+TEST_F(ConfigLoad, FindJobSeesJobsEditedAfterALookup) {
+  config cfg = load(api + "jobs:\n  - name: a\n    payload: {}\n  - name: b\n    payload: {}\n");
+  ASSERT_EQ(cfg.find_job("a"), &cfg.jobs[0]);
+  cfg.jobs[0].name = "renamed";  // in place: same size, the index is stale
+  EXPECT_EQ(cfg.find_job("a"), nullptr);
+  EXPECT_EQ(cfg.find_job("renamed"), &cfg.jobs[0]);
+  std::swap(cfg.jobs[0], cfg.jobs[1]);
+  EXPECT_EQ(cfg.find_job("b"), &cfg.jobs[0]);
+  EXPECT_EQ(cfg.find_job("renamed"), &cfg.jobs[1]);
+  cfg.jobs.push_back(cfg.jobs[0]);
+  cfg.jobs.back().name = "c";
+  EXPECT_EQ(cfg.find_job("c"), &cfg.jobs[2]);
+  const config copy = cfg;  // a copy's index must point into the copy's own jobs
+  EXPECT_EQ(copy.find_job("c"), &copy.jobs[2]);
+  cfg.jobs.clear();
+  EXPECT_EQ(cfg.find_job("b"), nullptr);
+}
+
 TEST_F(ConfigLoad, BaseUrlIsNormalised) {
   EXPECT_EQ(load("api:\n  base_url: HTTPS://X.Example\n").api.base_url.buffer(),
             "https://x.example/");
