@@ -207,7 +207,7 @@ int cmd_status(const command_line& cl, const config& cfg) {
     if (e.code() != std::errc::no_such_file_or_directory) throw;
   }
   auto state = replay(cfg.state.journal, image.frames);
-  print_status(std::cout, cfg.state.journal, state, cl.json);
+  print_status(std::cout, cfg.state.journal, state, cfg, std::chrono::system_clock::now(), cl.json);
   return exit_code::ok;
 }
 
