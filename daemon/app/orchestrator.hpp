@@ -31,6 +31,8 @@ class orchestrator {
   // `zefortd run`: resumes interrupted batches, then runs `jobs` once as a new batch; returns
   // when every run has ended, or on SIGINT/SIGTERM/SIGHUP. Reports in the order runs started.
   std::vector<run_report> run_batch(const std::vector<std::string>& jobs);
+  // Another subscriber to the engine's events (the progress line).
+  void subscribe(event_sink sink) { engine_->subscribe(std::move(sink)); }
   // `zefortd serve`: until SIGINT/SIGTERM.
   void serve();
 

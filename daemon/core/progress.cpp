@@ -52,12 +52,8 @@ std::string progress::peek(steady_ms now) const {
   const steady_ms elapsed = now - start_;
   const std::size_t submitted = submitted_runs_.size();
   const std::size_t in_flight = submitted > ended_ ? submitted - ended_ : 0;
-  std::string s = std::to_string(submitted) + "/" + std::to_string(jobs_) + " submitted, " +
-                  std::to_string(in_flight) + " in flight, " + std::to_string(done_) + " done, " +
-                  std::to_string(failed_) + " failed, " + std::to_string(dismissed_) +
-                  " dismissed, " + std::to_string(requests_) +
-                  (requests_ == 1 ? " request, " : " requests, ") + std::to_string(retries_) +
-                  (retries_ == 1 ? " retry, " : " retries, ") + short_duration(elapsed);
+  // Times first: a narrow terminal cuts the end of the line, and the time left matters most.
+  std::string s = short_duration(elapsed);
   // The time left at the pace runs have ended so far; unknown until the first one ends.
   if (ended_ >= jobs_)
     s += ", finishing";
@@ -65,6 +61,11 @@ std::string progress::peek(steady_ms now) const {
     s += ", ~" + short_duration(elapsed * steady_ms(jobs_ - ended_) / steady_ms(ended_)) + " left";
   else
     s += ", time left unknown";
+  s += " | " + std::to_string(submitted) + "/" + std::to_string(jobs_) + " submitted, " +
+       std::to_string(in_flight) + " in flight, " + std::to_string(done_) + " done, " +
+       std::to_string(failed_) + " failed, " + std::to_string(dismissed_) + " dismissed | " +
+       std::to_string(requests_) + (requests_ == 1 ? " request, " : " requests, ") +
+       std::to_string(retries_) + (retries_ == 1 ? " retry" : " retries");
   return s;
 }
 

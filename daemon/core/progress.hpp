@@ -22,7 +22,7 @@ class progress {
   bool on_event(const event& e);
   // Whether a changed line may be drawn at `now`: at most once per progress_redraw_every.
   bool due(steady_ms now) const;
-  // The line as drawn at `now` (marks it drawn): "3/10 submitted, 2 in flight, 1 done, ...".
+  // The line as drawn at `now` (marks it drawn): "1m00s, ~1m00s left | 3/4 submitted, ...".
   std::string line(steady_ms now);
   // The same text without marking it drawn.
   std::string peek(steady_ms now) const;

@@ -17,8 +17,8 @@ run_report ended(std::string run, run_outcome o) {
 TEST(Progress, CountsFollowTheEventsAndTheEstimateFollowsThePace) {
   progress p(4, 0);
   EXPECT_EQ(p.peek(0),
-            "0/4 submitted, 0 in flight, 0 done, 0 failed, 0 dismissed, 0 requests, 0 retries, "
-            "0s, time left unknown");
+            "0s, time left unknown | 0/4 submitted, 0 in flight, 0 done, 0 failed, 0 dismissed | "
+            "0 requests, 0 retries");
   EXPECT_TRUE(p.on_event(events::submitted{"a", "j", "t1"}));
   EXPECT_TRUE(p.on_event(events::submitted{"b", "j", "t2"}));
   EXPECT_TRUE(p.on_event(events::request_done{http_method::post, "/", 201, 5}));
@@ -31,8 +31,8 @@ TEST(Progress, CountsFollowTheEventsAndTheEstimateFollowsThePace) {
   EXPECT_FALSE(p.on_event(events::in_doubt{"b", "j"}));
   // 2 of 4 ended in 60 s: 60 s left.
   EXPECT_EQ(p.peek(60'000),
-            "3/4 submitted, 1 in flight, 1 done, 1 failed, 1 dismissed, 1 request, 1 retry, "
-            "1m00s, ~1m00s left");
+            "1m00s, ~1m00s left | 3/4 submitted, 1 in flight, 1 done, 1 failed, 1 dismissed | "
+            "1 request, 1 retry");
 }
 
 TEST(Progress, AnInterruptedRunIsNotEnded) {
