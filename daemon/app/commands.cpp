@@ -6,6 +6,7 @@
 
 #include "app/journal.hpp"
 #include "app/orchestrator.hpp"
+#include "app/progress_line.hpp"
 #include "app/report.hpp"
 #include "app/summary_json.hpp"
 #include "core/api_key.hpp"
@@ -182,8 +183,18 @@ int cmd_run(const command_line& cl, const config& cfg) {
   // Named first: the order in which arguments are evaluated is unspecified, and g++ opened (and
   // created) the journal before the lookup refused a missing key.
   secret key = api_key_or_throw(cfg);
+  std::unique_ptr<progress_line> line;  // before `o`: the engine's last events may come late
   orchestrator o(cfg, std::move(key), open_journal(cfg));
+  if (!cl.quiet && progress_line::wanted()) {
+    // A line per task would push the live line off the screen: notice and above, unless asked.
+    if (!cl.level) set_log_level(log_level::notice);
+    line = std::make_unique<progress_line>(names.size());
+    o.subscribe([&line](const event& e) {
+      if (line) line->on_event(e);
+    });
+  }
   auto reports = o.run_batch(names);
+  line.reset();  // the summary starts on a clean line
   const int status = o.exit_status();
   // Log lines stay on stderr: stdout holds the summary alone, as text or one JSON object.
   if (cl.json)
@@ -212,7 +223,7 @@ int cmd_status(const command_line& cl, const config& cfg) {
     if (e.code() != std::errc::no_such_file_or_directory) throw;
   }
   auto state = replay(cfg.state.journal, image.frames);
-  print_status(std::cout, cfg.state.journal, state, cl.json);
+  print_status(std::cout, cfg.state.journal, state, cfg, std::chrono::system_clock::now(), cl.json);
   return exit_code::ok;
 }
 

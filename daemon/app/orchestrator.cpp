@@ -35,11 +35,36 @@ orchestrator::orchestrator(config cfg, secret key, journal_file file)
       timer_(ioc_),
       watchdog_(ioc_),
       signals_(ioc_, SIGINT, SIGTERM),
-      hup_(ioc_) {
+      hup_(ioc_),
+      metrics_(ZEFORTD_VERSION) {
+  metrics_.set_pacing(cfg.api.rate_limit, cfg.api.connections);
+  listen_for_metrics(cfg);
   engine_ = std::make_unique<engine>(std::move(cfg), journal_.take_state(), std::random_device{}());
   engine_->set_key(key_);
   engine_->subscribe(log_event);
   engine_->subscribe([this](const event& e) { on_event(e); });
+  engine_->subscribe([this](const event& e) { metrics_.on_event(e, now().steady); });
+}
+
+void orchestrator::listen_for_metrics(const config& cfg) {
+  if (!cfg.metrics.listen) return;
+  const listen_address address = split_listen_address(*cfg.metrics.listen);
+  if (!is_loopback_host(address.host))
+    log_warning("metrics.listen ", *cfg.metrics.listen,
+                " is not a loopback address: /metrics is served to the network without "
+                "authentication");
+  metrics_listener_ = std::make_unique<metrics_listener>(
+      ioc_.get_executor(), [this] { return metrics_.render(); }, metrics_listener_options{});
+  if (auto ec = metrics_listener_->start(address)) {
+    log_warning("metrics.listen ", *cfg.metrics.listen, ": ", ec.message(),
+                "; carrying on without /metrics");
+    metrics_listener_.reset();
+    return;
+  }
+  const auto at = metrics_listener_->local_endpoint();
+  log_info("metrics at http://", at.address().is_v6() ? "[" + at.address().to_string() + "]"
+                                                       : at.address().to_string(),
+           ":", at.port(), "/metrics");
 }
 
 orchestrator::~orchestrator() {
@@ -187,6 +212,7 @@ void orchestrator::shut_edges() {
   timer_.cancel();
   watchdog_.cancel();
   pool_.shutdown();
+  if (metrics_listener_) metrics_listener_->stop();
 }
 
 void orchestrator::on_event(const event& e) {

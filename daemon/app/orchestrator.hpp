@@ -15,8 +15,10 @@
 #include "core/api_key.hpp"
 #include "core/config.hpp"
 #include "core/engine.hpp"
+#include "core/metrics.hpp"
 #include "net/api_client.hpp"
 #include "net/https_pool.hpp"
+#include "net/metrics_listener.hpp"
 #include "net/sd_notify.hpp"
 
 namespace zefortd {
@@ -29,6 +31,8 @@ class orchestrator {
   // `zefortd run`: resumes interrupted batches, then runs `jobs` once as a new batch; returns
   // when every run has ended, or on SIGINT/SIGTERM/SIGHUP. Reports in the order runs started.
   std::vector<run_report> run_batch(const std::vector<std::string>& jobs);
+  // Another subscriber to the engine's events (the progress line).
+  void subscribe(event_sink sink) { engine_->subscribe(std::move(sink)); }
   // `zefortd serve`: until SIGINT/SIGTERM.
   void serve();
 
@@ -54,6 +58,7 @@ class orchestrator {
   asio::awaitable<void> feed_watchdog(std::chrono::microseconds period);
   void shut_edges();
   std::string status_line() const;
+  void listen_for_metrics(const config& cfg);
   instant now() const;
 
   std::filesystem::path config_file_;
@@ -69,6 +74,8 @@ class orchestrator {
   asio::signal_set signals_;
   asio::signal_set hup_;
   service_notifier notifier_;
+  metrics_registry metrics_;  // fed by the engine's events; served by metrics_listener_
+  std::unique_ptr<metrics_listener> metrics_listener_;
   bool draining_ = false;
   bool more_ = false;
   bool done_ = false;

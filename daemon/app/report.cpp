@@ -8,6 +8,8 @@
 #include <map>
 
 #include "core/duration.hpp"
+#include "core/status_view.hpp"
+#include "core/text_table.hpp"
 #include "core/time_zone.hpp"
 
 namespace zefortd {
@@ -63,58 +65,154 @@ void print_summary(std::ostream& out, const std::vector<run_report>& reports) {
   out << "\n";
 }
 
-void print_status(std::ostream& out, const std::filesystem::path& journal,
-                  const journal_state& state, bool json) {
-  std::vector<const run_state*> open = state.open_runs();
-  std::vector<const run_state*> recent;
-  for (const auto& [id, s] : state.runs())
-    if (!s.open()) recent.push_back(&s);
-  std::sort(recent.begin(), recent.end(),
-            [](const run_state* a, const run_state* b) { return a->ended_at > b->ended_at; });
-  if (recent.size() > 20) recent.resize(20);
+namespace {
 
+// "4m12s": whole seconds, for ages and waits a person reads.
+std::string seconds_of(std::chrono::milliseconds d) {
+  return format_duration(std::chrono::floor<std::chrono::seconds>(std::max(d, {})));
+}
+
+boost::json::value json_time(unix_ms ms) {
+  return ms > 0 ? boost::json::value(iso_time(ms)) : boost::json::value(nullptr);
+}
+
+boost::json::value json_run(const run_state& s) {
+  namespace js = boost::json;
+  js::object o;
+  o["run"] = s.intent.run;
+  o["job"] = s.intent.job;
+  o["task"] = s.task.empty() ? js::value(nullptr) : js::value(s.task);
+  o["phase"] = to_string(s.phase);
+  o["outcome"] = s.outcome();  // the word `run` prints
+  o["backend_status"] = s.backend_status;
+  o["contracts"] = s.contracts;
+  o["submitted_at"] = iso_time(s.intent.at);
+  o["ended_at"] = json_time(s.ended_at);
+  o["possible_duplicate"] = duplicate_of(s).possible;
+  if (!s.failure.empty()) o["error"] = s.failure;
+  return o;
+}
+
+void print_status_json(std::ostream& out, const std::filesystem::path& journal,
+                       const journal_state& state, const status_view& v,
+                       const std::vector<const run_state*>& recent) {
+  namespace js = boost::json;
+  js::object doc;
+  doc["journal"] = journal.string();
+  js::array open;
+  for (const auto& row : v.open) {
+    js::object o = json_run(*state.find_run(row.run)).as_object();
+    o["age_seconds"] = std::chrono::floor<std::chrono::seconds>(row.age).count();
+    o["polls_estimate"] = row.polls ? js::value(*row.polls) : js::value(nullptr);
+    o["next_poll_estimate"] = row.next_poll ? json_time(*row.next_poll) : js::value(nullptr);
+    open.push_back(std::move(o));
+  }
+  js::array recent_json, last, duplicates, schedules, batches;
+  for (const auto* s : recent) recent_json.push_back(json_run(*s));
+  for (const auto& row : v.last_runs) last.push_back(json_run(*state.find_run(row.run)));
+  for (const auto& d : v.duplicates) {
+    js::array tasks;
+    for (const auto& t : d.tasks) tasks.emplace_back(t);
+    duplicates.push_back(js::object{
+        {"job", d.job}, {"run", d.run}, {"reason", d.reason}, {"tasks", std::move(tasks)}});
+  }
+  for (const auto& s : v.schedules) {
+    js::value next = nullptr;
+    if (s.next_fire) next = format_utc(*s.next_fire);
+    schedules.push_back(js::object{{"job", s.job},
+                                   {"schedule", s.schedule},
+                                   {"timezone", s.timezone},
+                                   {"next_fire", std::move(next)},
+                                   {"fires_at_start", s.next_fire_at_start},
+                                   {"missed", s.missed ? js::value(*s.missed) : js::value(nullptr)}});
+  }
+  for (const auto& b : v.open_batches) batches.emplace_back(b);
+  doc["open"] = std::move(open);
+  doc["recent"] = std::move(recent_json);
+  doc["last_runs"] = std::move(last);
+  doc["possible_duplicates"] = std::move(duplicates);
+  doc["schedules"] = std::move(schedules);
+  doc["open_batches"] = std::move(batches);
+  out << js::serialize(doc) << "\n";
+}
+
+void print_status_text(std::ostream& out, const std::filesystem::path& journal,
+                       const status_view& v, unix_ms now) {
+  out << "journal " << journal.string() << "\n\n";
+  out << count_of(v.open.size(), "open task", "open tasks") << "\n";
+  if (!v.open.empty()) {
+    text_table t({"JOB", "TASK", "STATE", "AGE", "POLLS", "NEXT POLL"},
+                 {false, false, false, true, true, false});
+    for (const auto& row : v.open) {
+      std::string next = "-";
+      if (row.next_poll)
+        next = "~" + iso_time(*row.next_poll) + " (in " +
+               seconds_of(std::chrono::milliseconds(*row.next_poll - now)) + ")";
+      t.add({row.job + (row.possible_duplicate ? " *" : ""), or_dash(row.task), row.outcome,
+             seconds_of(row.age), row.polls ? "~" + std::to_string(*row.polls) : "-", next});
+    }
+    out << t.render();
+  }
+  out << "\nlast runs";
+  if (v.last_runs.empty()) out << ": none";
+  out << "\n";
+  if (!v.last_runs.empty()) {
+    text_table t({"JOB", "OUTCOME", "ENDED", "CONTRACTS", "TASK", "DETAIL"},
+                 {false, false, false, true, false, false});
+    for (const auto& row : v.last_runs)
+      t.add({row.job + (row.possible_duplicate ? " *" : ""), row.outcome, iso_time(row.ended),
+             std::to_string(row.contracts), or_dash(row.task), row.detail});
+    out << t.render();
+  }
+  out << "\n" << count_of(v.duplicates.size(), "possible duplicate", "possible duplicates");
+  out << (v.duplicates.empty() ? "" : " (marked * above)") << "\n";
+  if (!v.duplicates.empty()) {
+    text_table t({"JOB", "RUN", "TASKS", "WHY"});
+    for (const auto& d : v.duplicates) {
+      std::string tasks;
+      for (const auto& task : d.tasks) tasks += (tasks.empty() ? "" : ",") + task;
+      t.add({d.job, d.run, or_dash(tasks), d.reason});
+    }
+    out << t.render();
+  }
+  out << "\n" << count_of(v.schedules.size(), "schedule", "schedules") << "\n";
+  if (!v.schedules.empty()) {
+    text_table t({"JOB", "SCHEDULE", "TZ", "NEXT FIRE", "MISSED"},
+                 {false, false, false, false, true});
+    for (const auto& s : v.schedules) {
+      std::string next = s.next_fire_at_start ? "when serve starts"
+                         : s.next_fire        ? format_utc(*s.next_fire)
+                                              : "never";
+      t.add({s.job, s.schedule, s.timezone, next, s.missed ? std::to_string(*s.missed) : "-"});
+    }
+    out << t.render();
+  }
+  if (!v.open_batches.empty()) {
+    out << "\n" << count_of(v.open_batches.size(), "open batch", "open batches") << ":";
+    for (const auto& b : v.open_batches) out << " " << b;
+    out << " (run the same `zefortd run` again to finish)\n";
+  }
+}
+
+}  // namespace
+
+void print_status(std::ostream& out, const std::filesystem::path& journal,
+                  const journal_state& state, const config& cfg,
+                  std::chrono::system_clock::time_point now, bool json) {
+  const status_view v = make_status_view(state, cfg, now);
   if (json) {
-    namespace js = boost::json;
-    auto to_json = [](const run_state* s) {
-      js::object o;
-      o["run"] = s->intent.run;
-      o["job"] = s->intent.job;
-      o["task"] = s->task.empty() ? js::value(nullptr) : js::value(s->task);
-      o["phase"] = to_string(s->phase);
-      o["outcome"] = s->outcome();  // the word `run` prints
-      o["backend_status"] = s->backend_status;
-      o["contracts"] = s->contracts;
-      o["submitted_at"] = iso_time(s->intent.at);
-      o["ended_at"] = s->ended_at ? js::value(iso_time(s->ended_at)) : js::value(nullptr);
-      if (!s->failure.empty()) o["error"] = s->failure;
-      return o;
-    };
-    js::object doc;
-    doc["journal"] = journal.string();
-    js::array o1, o2, batches;
-    for (const auto* s : open) o1.push_back(to_json(s));
-    for (const auto* s : recent) o2.push_back(to_json(s));
-    for (const auto* b : state.open_batches()) batches.push_back(js::value(b->record.batch));
-    doc["open"] = std::move(o1);
-    doc["recent"] = std::move(o2);
-    doc["open_batches"] = std::move(batches);
-    out << js::serialize(doc) << "\n";
+    std::vector<const run_state*> recent;
+    for (const auto& [id, s] : state.runs())
+      if (!s.open()) recent.push_back(&s);
+    std::sort(recent.begin(), recent.end(),
+              [](const run_state* a, const run_state* b) { return a->ended_at > b->ended_at; });
+    if (recent.size() > 20) recent.resize(20);
+    print_status_json(out, journal, state, v, recent);
     return;
   }
-  out << "journal " << journal.string() << "\n";
-  out << open.size() << " open " << (open.size() == 1 ? "run" : "runs") << "\n";
-  for (const auto* s : open)
-    out << "  " << s->intent.job << "  " << or_dash(s->task) << "  " << to_string(s->phase)
-        << "  since " << iso_time(s->intent.at) << "\n";
-  out << "recent runs\n";
-  if (recent.empty()) out << "  (none)\n";
-  for (const auto* s : recent) {
-    out << "  " << s->intent.job << "  " << or_dash(s->task) << "  " << s->outcome();
-    if (!s->backend_status.empty()) out << " (" << s->backend_status << ")";
-    out << "  " << s->contracts << " contracts  ended " << iso_time(s->ended_at);
-    if (!s->failure.empty()) out << "  " << s->failure;
-    out << "\n";
-  }
+  print_status_text(
+      out, journal, v,
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
 }
 
 namespace {

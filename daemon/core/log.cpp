@@ -92,11 +92,21 @@ std::string format_log_line(log_level level, std::string_view message, bool jour
   return line;
 }
 
+namespace {
+live_line* the_live_line = nullptr;
+}  // namespace
+
+void set_live_line(live_line* l) {
+  the_live_line = l;
+}
+
 void log_line(log_level level, std::string_view message) {
   const std::string line = format_log_line(level, message, under_journald(), std::time(nullptr));
+  if (the_live_line) the_live_line->clear();
   // One write per line so lines from a crash are never interleaved halfway.
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);
+  if (the_live_line) the_live_line->redraw();
 }
 
 }  // namespace zefortd

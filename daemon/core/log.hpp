@@ -17,6 +17,15 @@ log_level current_log_level();
 bool parse_log_level(std::string_view text, log_level& out);
 void log_line(log_level level, std::string_view message);
 
+// A line kept at the bottom of stderr (the progress line on a terminal): cleared before each log
+// line and drawn again after it, so log lines scroll above it. Null: none.
+struct live_line {
+  virtual ~live_line() = default;
+  virtual void clear() = 0;
+  virtual void redraw() = 0;
+};
+void set_live_line(live_line*);
+
 // Whether `fd` is the stream that `journal_stream` names. systemd sets $JOURNAL_STREAM to
 // "DEVICE:INODE" (decimal) of a service's stdout/stderr when they go to the journal; a process
 // that inherited the variable but writes to a file, a pipe or a terminal must not be taken for

@@ -1,0 +1,90 @@
+// The progress line of `zefortd run`: drawn under a pseudo-terminal (forkpty), absent with
+// --quiet, and no control characters at all when stderr is a pipe.
+#include <gtest/gtest.h>
+#include <pty.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "harness.hpp"
+
+namespace zefortd::it {
+namespace {
+
+struct pty_result {
+  std::string output;  // stdout and stderr together, as the terminal saw them
+  int status = -1;
+};
+
+// Runs zefortd with its stdin, stdout and stderr on a new pseudo-terminal, to its end.
+pty_result run_on_terminal(const std::vector<std::string>& args) {
+  pty_result r;
+  int master = -1;
+  const pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+  if (pid == 0) {
+    ::setenv("ZEFORT_APIKEY", default_key, 1);
+    ::setenv("TERM", "xterm", 1);
+    ::unsetenv("JOURNAL_STREAM");
+    std::vector<char*> argv{const_cast<char*>(ZEFORTD_BIN)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(ZEFORTD_BIN, argv.data());
+    ::_exit(127);
+  }
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(master, buf, sizeof buf);
+    if (n > 0) {
+      r.output.append(buf, std::size_t(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    break;  // EIO once the child and its descendants closed the terminal
+  }
+  ::close(master);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+TEST(Progress, ATerminalGetsOneLiveLineAndNoticesAboveIt) {
+  temp_dir dir;
+  sandbox sb(dir.path(), {"--task-duration", "1s:2s", "--quiet"});
+  auto config = write_config(dir / "zefortd.yaml", options_for(sb, dir.path()), numbered_jobs(3));
+  auto r = run_on_terminal({"run", "-c", config.string()});
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "\r0s, time left unknown | 0/3 submitted"));
+  EXPECT_TRUE(contains(r.output, "3/3 submitted"));
+  EXPECT_TRUE(contains(r.output, "\x1b[K"));
+  EXPECT_TRUE(lacks(r.output, "submitted, task")) << "info lines would push the line away";
+  EXPECT_TRUE(contains(r.output, "\r\x1b[KJOB")) << "the summary starts on a cleared line";
+  EXPECT_TRUE(contains(r.output, "3 runs: 3 done"));
+}
+
+TEST(Progress, QuietDrawsNoLine) {
+  temp_dir dir;
+  sandbox sb(dir.path(), {"--task-duration", "50ms:100ms", "--quiet"});
+  auto config = write_config(dir / "zefortd.yaml", options_for(sb, dir.path()), numbered_jobs(2));
+  auto r = run_on_terminal({"run", "--quiet", "-c", config.string()});
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(lacks(r.output, "\x1b"));
+  EXPECT_TRUE(lacks(r.output, "submitted,"));
+  EXPECT_TRUE(contains(r.output, "2 runs: 2 done"));
+}
+
+TEST(Progress, APipeGetsPlainLinesWithoutControlCharacters) {
+  temp_dir dir;
+  sandbox sb(dir.path(), {"--task-duration", "50ms:100ms", "--quiet"});
+  auto config = write_config(dir / "zefortd.yaml", options_for(sb, dir.path()), numbered_jobs(3));
+  auto r = run_batch(config, {{"TERM", "xterm"}});
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  EXPECT_TRUE(contains(r.err, "submitted, task"));
+  for (char c : r.err + r.out)
+    ASSERT_TRUE(static_cast<unsigned char>(c) >= 0x20 || c == '\n')
+        << "control character " << int(c) << " in\n" << r.err;
+}
+
+}  // namespace
+}  // namespace zefortd::it
