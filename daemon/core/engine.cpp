@@ -108,6 +108,7 @@ void engine::settle(instant now) {
 
   steady_ms at = waits_.empty() ? steady_never : waits_.top().at;
   at = std::min(at, queue_.wake_at());
+  at = std::min(at, schedule_wake_);
   if (round_) at = std::min(at, round_->retry_at);
   if (!round_ && !status_next_.empty())
     at = std::min(at, last_status_round_ + cfg_.polling.initial_delay.count());
@@ -153,6 +154,7 @@ void engine::on_timer(instant now) {
     enqueue(round_->lookup ? request_class::lookup_page : request_class::status_page,
             http_method::get, round_->pager.target(), {}, {});
   }
+  if (schedule_wake_ <= now.steady) fire_due_slots(now);
   settle(now);
 }
 
@@ -170,6 +172,7 @@ void engine::stop(instant now) {
   status_next_.clear();
   round_.reset();
   waits_ = {};
+  schedule_wake_ = steady_never;
   foreign_pending_.clear();
   queue_.clear();
   for (auto it = requests_.begin(); it != requests_.end();)

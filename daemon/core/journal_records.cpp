@@ -86,6 +86,15 @@ struct encoder {
     out["job"] = r.job;
     out["rev"] = r.revision;
   }
+  void operator()(const slot_record& r) {
+    out["t"] = "slot";
+    out["job"] = r.job;
+    out["schedule"] = r.schedule;
+    out["slot"] = r.slot;
+    out["outcome"] = to_string(r.outcome);
+    if (r.missed) out["missed"] = r.missed;
+    out["at"] = r.at;
+  }
 };
 
 // Field readers over one record's top-level fields that record the first problem instead of
@@ -181,6 +190,19 @@ journal_record decode_revision_seen(reader& r) {
   return revision_seen_record{r.str("job"), r.str("rev")};
 }
 
+journal_record decode_slot(reader& r) {
+  slot_record x{r.str("job"), r.str("schedule"), r.num("slot"), slot_outcome::fired,
+                static_cast<std::uint64_t>(r.num("missed")), r.num("at")};
+  const std::string outcome = r.str("outcome");
+  if (outcome == "skipped")
+    x.outcome = slot_outcome::skipped;
+  else if (outcome == "missed")
+    x.outcome = slot_outcome::missed;
+  else if (outcome != "fired" && r.problem.empty())
+    r.problem = "unknown slot outcome '" + outcome + "'";
+  return x;
+}
+
 struct record_type {
   std::string_view name;  // the "t" field
   journal_record (*decode)(reader&);
@@ -198,9 +220,22 @@ constexpr record_type record_types[] = {
     {"batch_end", decode_batch_end},
     {"task_seen", decode_task_seen},
     {"revision_seen", decode_revision_seen},
+    {"slot", decode_slot},
 };
 
 }  // namespace
+
+const char* to_string(slot_outcome o) {
+  switch (o) {
+    case slot_outcome::fired:
+      return "fired";
+    case slot_outcome::skipped:
+      return "skipped";
+    case slot_outcome::missed:
+      return "missed";
+  }
+  return "?";
+}
 
 std::string encode_record(const journal_record& record) {
   encoder e;

@@ -48,6 +48,11 @@ bool same(const revision_seen_record& a, const revision_seen_record& b) {
   return a.job == b.job && a.revision == b.revision;
 }
 
+bool same(const slot_record& a, const slot_record& b) {
+  return a.job == b.job && a.schedule == b.schedule && a.slot == b.slot &&
+         a.outcome == b.outcome && a.missed == b.missed && a.at == b.at;
+}
+
 bool same(const journal_record& a, const journal_record& b) {
   if (a.index() != b.index()) return false;
   return std::visit([&](const auto& x) { return same(x, std::get<std::decay_t<decltype(x)>>(b)); },
@@ -94,11 +99,21 @@ TEST(JournalRecords, EveryTypeRoundTrips) {
       batch_record{"b-2", {}, 11},
       batch_end_record{"b-1", 12},
       revision_seen_record{"job", "rev"},
+      slot_record{"job", "@every 1s", 1'700'000'000'000, slot_outcome::fired, 0, 13},
+      slot_record{"job", "0 3 * * *", 1'700'000'060'000, slot_outcome::skipped, 2, 14},
+      slot_record{"job", "@daily", 1'700'000'120'000, slot_outcome::missed, 12345, 15},
   };
   for (const auto& r : records) {
     SCOPED_TRACE(encode_record(r));
     EXPECT_TRUE(same(round_trip(r), r));
   }
+}
+
+TEST(JournalRecords, ASlotWithAnUnknownOutcomeIsRefused) {
+  std::string error;
+  EXPECT_FALSE(decode_record(
+      R"({"t":"slot","job":"j","schedule":"@daily","slot":1,"outcome":"maybe","at":2})", error));
+  EXPECT_NE(error.find("unknown slot outcome 'maybe'"), std::string::npos) << error;
 }
 
 TEST(JournalRecords, IntentWithoutBatchRoundTrips) {
