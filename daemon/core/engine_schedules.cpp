@@ -31,7 +31,10 @@ void engine::fire_due_slots(instant now) {
       if (!job) continue;
       intent_record intent = new_intent(*job, "", now);
       const std::string run = intent.run;
-      emit(events::slot_fired{job_name, run, slot});
+      // Logged once durable: a slot said to have fired is one that a restart will not fire.
+      commit_then({}, [this, job_name, run, slot](instant) {
+        emit(events::slot_fired{job_name, run, slot});
+      });
       // Not through pending_starts_: the intent joins the slot's commit now; the POST still
       // waits for a submission slot (perform queues it).
       start_run(run_machine::fresh(std::move(intent), cfg_.polling, rng_()), false, false, now);
