@@ -109,6 +109,7 @@ void engine::settle(instant now) {
 
   steady_ms at = waits_.empty() ? steady_never : waits_.top().at;
   at = std::min(at, queue_.wake_at());
+  at = std::min(at, schedule_wake_);
   if (round_) at = std::min(at, round_->retry_at);
   if (!round_ && !concluding_ && (census_needed_ || sweep_needed_) && sweep_not_before_ > now.steady)
     at = std::min(at, sweep_not_before_);
@@ -162,6 +163,7 @@ void engine::on_timer(instant now) {
     enqueue(round_->lookup ? request_class::lookup_page : request_class::status_page,
             http_method::get, round_->pager.target(), {}, {});
   }
+  if (schedule_wake_ <= now.steady) fire_due_slots(now);
   settle(now);
 }
 
@@ -185,6 +187,7 @@ void engine::stop(instant now) {
   sweep_needed_ = false;
   orphan_watches_.clear();  // still orphans in the journal: watched again on the next start
   waits_ = {};
+  schedule_wake_ = steady_never;
   foreign_pending_.clear();
   queue_.clear();
   for (auto it = requests_.begin(); it != requests_.end();)

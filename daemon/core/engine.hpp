@@ -31,6 +31,7 @@
 #include "core/request_queue.hpp"
 #include "core/run_machine.hpp"
 #include "core/run_report.hpp"
+#include "core/schedule_book.hpp"
 #include "core/transport.hpp"
 
 namespace zefortd {
@@ -91,6 +92,8 @@ class engine {
   std::size_t open_runs() const { return runs_.size(); }
   bool exited() const { return exited_; }
   bool interrupted() const { return interrupted_; }
+  // serve: the next slot of any scheduled job (engine_schedules.cpp).
+  std::optional<sys_seconds> next_fire() const { return schedules_.next_fire(); }
 
   // Closed runs kept in memory for `status` and compaction (older ones are pruned).
   static constexpr std::size_t recent_runs_kept = 20;
@@ -200,6 +203,9 @@ class engine {
   void finish_batch(bool interrupted);
   void finish(int status);
 
+  // Schedules (engine_schedules.cpp).
+  void fire_due_slots(instant now);
+
   // Plumbing.
   std::string clean(std::string_view server_text) const;
   api_failure cleaned(api_failure f) const;
@@ -267,6 +273,9 @@ class engine {
   std::map<std::uint64_t, std::vector<continuation>> after_commit_;
   std::vector<continuation> next_continuations_;  // for the commit being gathered
   unsigned commits_in_flight_ = 0;
+
+  schedule_book schedules_;
+  steady_ms schedule_wake_ = steady_never;
 
   bool started_ = false;
   bool finishing_ = false;

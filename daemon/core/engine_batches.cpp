@@ -81,16 +81,10 @@ void engine::start_serve(instant now) {
   settle(now);
 }
 
-void engine::start_new_revisions(instant) {
+void engine::start_new_revisions(instant now) {
+  fire_due_slots(now);  // a scheduled job fires from its slots, not once per revision
   for (const auto& job : cfg_.jobs) {
-    if (job.schedule) {
-      // The seam for schedules: a scheduled job fires from its slots, not once per revision.
-      emit(events::job_skipped{job.name, "schedule '" + *job.schedule +
-                                             "' is kept but not fired by this version; run it with "
-                                             "`zefortd run --job " +
-                                             job.name + "`"});
-      continue;
-    }
+    if (job.schedule) continue;
     if (pending_jobs_.count(job.name) || state_.revision_seen(job.name, job.revision())) continue;
     if (job.overlap == overlap_policy::skip && state_.job_has_open_run(job.name)) {
       emit(events::job_skipped{job.name, "previous run still open; new revision skipped"});

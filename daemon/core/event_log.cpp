@@ -2,6 +2,7 @@
 #include "core/event_log.hpp"
 
 #include "core/log.hpp"
+#include "core/time_zone.hpp"
 
 namespace zefortd {
 namespace {
@@ -89,6 +90,23 @@ struct line_for {
     else
       log_notice("task ", e.task, " comes from an in-doubt submission that no run owns; "
                  "dismissing it once it finishes");
+  }
+  void operator()(const events::slot_fired& e) const {
+    log_info("job ", e.job, ": slot ", slot_time(e.slot), " fired (run ", e.run, ")");
+  }
+  void operator()(const events::slot_skipped& e) const {
+    log_notice("job ", e.job, ": slot ", slot_time(e.slot),
+               " skipped: the previous run's task is still open (overlap: skip)");
+  }
+  void operator()(const events::slots_missed& e) const {
+    log_warning("job ", e.job, ": ", e.count, e.capped ? " or more" : "",
+                e.count == 1 ? " slot" : " slots", " passed unrun, from ", slot_time(e.first),
+                " (older than catch_up when zefortd came up, or superseded by a later slot)");
+  }
+
+  static std::string slot_time(unix_ms t) {
+    return format_utc(std::chrono::sys_seconds(
+        std::chrono::floor<std::chrono::seconds>(std::chrono::milliseconds(t))));
   }
 };
 

@@ -75,6 +75,20 @@ struct orphan {  // api.exclusive: a task of an in-doubt POST that no run owns
   bool dismissed = false;
   std::string_view error;  // why it is left alone, when it is
 };
+struct slot_fired {  // serve: a scheduled slot was journaled and its run started
+  std::string_view job, run;
+  unix_ms slot = 0;
+};
+struct slot_skipped {  // serve, overlap: skip: the job's previous run still has an open task
+  std::string_view job;
+  unix_ms slot = 0;
+};
+struct slots_missed {  // serve: slots that passed while the daemon was down, older than catch_up
+  std::string_view job;
+  std::uint64_t count = 0;
+  unix_ms first = 0;    // the oldest of them
+  bool capped = false;  // counting stopped (so many that the count is a lower bound)
+};
 
 }  // namespace events
 
@@ -83,7 +97,8 @@ using event =
                  events::in_doubt, events::resubmitted, events::retry, events::request_done,
                  events::run_ended, events::batch_resumed, events::job_skipped,
                  events::foreign_dismissed, events::reloaded, events::stopping,
-                 events::possible_duplicate, events::orphan>;
+                 events::possible_duplicate, events::orphan, events::slot_fired,
+                 events::slot_skipped, events::slots_missed>;
 
 using event_sink = std::function<void(const event&)>;
 

@@ -110,6 +110,16 @@ struct encoder {
     for (const auto& s : v) a.emplace_back(s);
     return a;
   }
+
+  void operator()(const slot_record& r) {
+    out["t"] = "slot";
+    out["job"] = r.job;
+    out["schedule"] = r.schedule;
+    out["slot"] = r.slot;
+    out["outcome"] = to_string(r.outcome);
+    if (r.missed) out["missed"] = r.missed;
+    out["at"] = r.at;
+  }
 };
 
 // Field readers over one record's top-level fields that record the first problem instead of
@@ -228,6 +238,19 @@ journal_record decode_duplicate(reader& r) {
   return x;
 }
 
+journal_record decode_slot(reader& r) {
+  slot_record x{r.str("job"), r.str("schedule"), r.num("slot"), slot_outcome::fired,
+                static_cast<std::uint64_t>(r.num("missed")), r.num("at")};
+  const std::string outcome = r.str("outcome");
+  if (outcome == "skipped")
+    x.outcome = slot_outcome::skipped;
+  else if (outcome == "missed")
+    x.outcome = slot_outcome::missed;
+  else if (outcome != "fired" && r.problem.empty())
+    r.problem = "unknown slot outcome '" + outcome + "'";
+  return x;
+}
+
 struct record_type {
   std::string_view name;  // the "t" field
   journal_record (*decode)(reader&);
@@ -248,9 +271,22 @@ constexpr record_type record_types[] = {
     {"census", decode_census},
     {"orphan", decode_orphan},
     {"possible_duplicate", decode_duplicate},
+    {"slot", decode_slot},
 };
 
 }  // namespace
+
+const char* to_string(slot_outcome o) {
+  switch (o) {
+    case slot_outcome::fired:
+      return "fired";
+    case slot_outcome::skipped:
+      return "skipped";
+    case slot_outcome::missed:
+      return "missed";
+  }
+  return "?";
+}
 
 std::string encode_record(const journal_record& record) {
   encoder e;

@@ -118,12 +118,27 @@ struct duplicate_record {
   std::vector<std::string> tasks;
   unix_ms at = 0;
 };
+// `serve`: a scheduled job's slot was decided, durable before the run it starts (in the same
+// commit as its intent), so that no slot ever fires twice. `missed` counts the slots that
+// passed unrun up to this one (this one included when it is missed too); compaction writes one
+// record per job carrying the total.
+enum class slot_outcome { fired, skipped, missed };
+struct slot_record {
+  std::string job;
+  std::string schedule;  // as written: a changed schedule starts afresh
+  unix_ms slot = 0;      // the slot's time; later slots only are offered
+  slot_outcome outcome = slot_outcome::fired;
+  std::uint64_t missed = 0;
+  unix_ms at = 0;
+};
+
+const char* to_string(slot_outcome);
 
 using journal_record =
     std::variant<intent_record, submitted_record, resubmit_record, finished_record,
                  dismissed_record, failed_record, gave_up_record, batch_record, batch_end_record,
                  revision_seen_record, task_seen_record, census_record, orphan_record,
-                 duplicate_record>;
+                 duplicate_record, slot_record>;
 
 std::string encode_record(const journal_record&);
 

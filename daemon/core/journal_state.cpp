@@ -171,6 +171,12 @@ std::optional<std::string> journal_state::apply_record(Record&& record) {
       if (std::find(s->duplicate_tasks.begin(), s->duplicate_tasks.end(), t) ==
           s->duplicate_tasks.end())
         s->duplicate_tasks.push_back(pass<Record>(t));
+  } else if (auto* r = std::get_if<slot_record>(&record)) {
+    slot_state& s = slots_[r->job];
+    s.schedule = r->schedule;
+    s.last_slot = r->slot;
+    s.last_outcome = r->outcome;
+    s.missed += r->missed;
   }
   return std::nullopt;
 }
@@ -234,6 +240,9 @@ bool journal_state::job_has_open_run(const std::string& job) const {
 std::vector<journal_record> journal_state::live_records(std::size_t keep_recent) const {
   std::vector<journal_record> out;
   for (const auto& [job, rev] : revisions_) out.push_back(revision_seen_record{job, rev});
+  // One record per scheduled job: its last slot, and the missed slots in total.
+  for (const auto& [job, s] : slots_)
+    out.push_back(slot_record{job, s.schedule, s.last_slot, s.last_outcome, s.missed, 0});
   std::set<std::string> open_batch_ids;
   for (const auto& [id, b] : batches_)
     if (!b.ended) {

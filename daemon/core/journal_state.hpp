@@ -57,6 +57,14 @@ struct run_state {
   const char* outcome() const;
 };
 
+// `serve`: what the journal holds of a scheduled job's slots.
+struct slot_state {
+  std::string schedule;  // of the last slot record: a slot of another schedule does not count
+  unix_ms last_slot = 0;
+  slot_outcome last_outcome = slot_outcome::fired;
+  std::uint64_t missed = 0;  // slots that passed unrun, in total
+};
+
 struct batch_state {
   batch_record record;
   bool ended = false;
@@ -87,6 +95,8 @@ class journal_state {
   const std::set<std::string>& orphans() const { return orphans_; }
   bool task_orphaned(const std::string& task) const { return orphans_.count(task) != 0; }
   bool job_has_open_run(const std::string& job) const;
+  // The scheduled jobs' slots, by job name.
+  const std::map<std::string, slot_state>& slots() const { return slots_; }
 
   // Forgets closed runs beyond the `keep_recent` most recent (outside open batches) and ended
   // batches: what memory holds follows the open work, as the compacted file does. A forgotten
@@ -142,6 +152,7 @@ class journal_state {
   std::unordered_set<std::string> census_;  // census records (and dismissed orphans)
   bool census_taken_ = false;
   std::set<std::string> orphans_;  // orphan records not yet dismissed
+  std::map<std::string, slot_state> slots_;
 };
 
 // Where replay stopped: the first frame whose record did not decode or contradicted the ones

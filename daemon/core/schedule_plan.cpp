@@ -33,6 +33,7 @@ slot_decision plan_every(seconds interval, milliseconds catch_up, const slot_que
   const std::int64_t latest = duration_cast<seconds>(q.now - anchor) / interval;
   const sys_seconds slot = anchor + latest * interval;
   const bool fire = runs(slot, catch_up, q);
+  d.latest = slot;
   if (fire) d.fire = slot;
   const std::uint64_t missed = static_cast<std::uint64_t>(latest - first + (fire ? 0 : 1));
   for (std::int64_t i = first;
@@ -65,6 +66,7 @@ slot_decision plan_cron(const schedule& s, job_timezone tz, milliseconds catch_u
   }
   const sys_seconds latest = *next(low);
   const bool fire = runs(latest, catch_up, q);
+  d.latest = latest;
   if (fire) d.fire = latest;
   for (auto slot = first; slot && *slot < latest; slot = next(*slot)) {
     if (d.missed == max_missed_counted) {

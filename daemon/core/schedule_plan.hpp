@@ -39,6 +39,9 @@ struct slot_decision {
   std::uint64_t missed = 0;
   bool missed_capped = false;              // counting stopped at max_missed_counted
   std::vector<sys_seconds> missed_sample;  // the oldest missed slots, at most max_missed_sample
+  // The latest slot due, fired or missed: the one to journal, so that no slot up to it is
+  // offered again. nullopt: nothing due.
+  std::optional<sys_seconds> latest;
   // The first slot after `now` (after `fire`): when to call plan_slots again. nullopt: never.
   std::optional<sys_seconds> wake;
 };

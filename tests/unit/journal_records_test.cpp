@@ -60,6 +60,10 @@ bool same(const orphan_record& a, const orphan_record& b) {
 bool same(const duplicate_record& a, const duplicate_record& b) {
   return a.run == b.run && a.reason == b.reason && a.tasks == b.tasks && a.at == b.at;
 }
+bool same(const slot_record& a, const slot_record& b) {
+  return a.job == b.job && a.schedule == b.schedule && a.slot == b.slot &&
+         a.outcome == b.outcome && a.missed == b.missed && a.at == b.at;
+}
 
 bool same(const journal_record& a, const journal_record& b) {
   if (a.index() != b.index()) return false;
@@ -114,11 +118,21 @@ TEST(JournalRecords, EveryTypeRoundTrips) {
       orphan_record{"tk-c", true, 16},
       duplicate_record{"r-1", "in doubt; could be tk-a", {"tk-a"}, 17},
       duplicate_record{"r-2", "in doubt", {}, 18},
+      slot_record{"job", "@every 1s", 1'700'000'000'000, slot_outcome::fired, 0, 13},
+      slot_record{"job", "0 3 * * *", 1'700'000'060'000, slot_outcome::skipped, 2, 14},
+      slot_record{"job", "@daily", 1'700'000'120'000, slot_outcome::missed, 12345, 15},
   };
   for (const auto& r : records) {
     SCOPED_TRACE(encode_record(r));
     EXPECT_TRUE(same(round_trip(r), r));
   }
+}
+
+TEST(JournalRecords, ASlotWithAnUnknownOutcomeIsRefused) {
+  std::string error;
+  EXPECT_FALSE(decode_record(
+      R"({"t":"slot","job":"j","schedule":"@daily","slot":1,"outcome":"maybe","at":2})", error));
+  EXPECT_NE(error.find("unknown slot outcome 'maybe'"), std::string::npos) << error;
 }
 
 TEST(JournalRecords, IntentWithoutBatchRoundTrips) {

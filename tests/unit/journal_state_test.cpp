@@ -179,6 +179,32 @@ TEST(JournalState, BatchRunsDoNotMarkARevisionSeen) {
   EXPECT_TRUE(again.revision_seen("a", "rev-a"));
 }
 
+TEST(JournalState, SlotsKeepTheLastSlotAndCountTheMissedOnesAcrossCompaction) {
+  journal_state s;
+  apply_all(s, {slot_record{"a", "@every 1s", 1000, slot_outcome::fired, 0, 1},
+                slot_record{"b", "0 3 * * *", 5000, slot_outcome::missed, 4, 2},
+                slot_record{"a", "@every 1s", 2000, slot_outcome::skipped, 0, 3},
+                slot_record{"b", "0 3 * * *", 9000, slot_outcome::fired, 2, 4}});
+  ASSERT_EQ(s.slots().size(), 2u);
+  EXPECT_EQ(s.slots().at("a").last_slot, 2000);
+  EXPECT_EQ(s.slots().at("a").last_outcome, slot_outcome::skipped);
+  EXPECT_EQ(s.slots().at("a").missed, 0u);
+  EXPECT_EQ(s.slots().at("b").last_slot, 9000);
+  EXPECT_EQ(s.slots().at("b").missed, 6u);
+  EXPECT_EQ(s.slots().at("b").schedule, "0 3 * * *");
+
+  journal_state again;
+  const auto live = s.live_records(0);
+  EXPECT_EQ(
+      std::count_if(live.begin(), live.end(),
+                    [](const journal_record& r) { return std::holds_alternative<slot_record>(r); }),
+      2);
+  apply_all(again, live);
+  EXPECT_EQ(again.slots().at("a").last_slot, 2000);
+  EXPECT_EQ(again.slots().at("b").last_slot, 9000);
+  EXPECT_EQ(again.slots().at("b").missed, 6u);
+}
+
 TEST(JournalState, TaskKnown) {
   journal_state s;
   apply_all(s, {intent("r-1", 1), submitted_record{"r-1", "tk-1", false, 2}, intent("r-2", 3),
