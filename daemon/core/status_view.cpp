@@ -48,15 +48,15 @@ std::optional<sys_seconds> last_slot(const journal_state&, const std::string&) {
 
 duplicate_info duplicate_of(const run_state& run) {
   duplicate_info d;
-  // A resubmission follows an in-doubt submission the task list did not hold: the first POST may
-  // have created a task after all (DESIGN.md §5).
-  if (run.resubmits > 0) {
+  // The engine journals a duplicate_record when a job may have been applied twice: an in-doubt
+  // submission sent again that may have acted the first time (README: "Census").
+  if (run.possible_duplicate) {
     d.possible = true;
-    d.reason = run.resubmits == 1
-                   ? "submitted again after an in-doubt submission was not found in the task list"
-                   : "submitted " + std::to_string(run.resubmits + 1) +
-                         " times: in-doubt submissions were not found in the task list";
-    if (!run.task.empty()) d.tasks.push_back(run.task);
+    d.reason = run.duplicate_reason;
+    d.tasks = run.duplicate_tasks;
+    if (!run.task.empty() &&
+        std::find(d.tasks.begin(), d.tasks.end(), run.task) == d.tasks.end())
+      d.tasks.insert(d.tasks.begin(), run.task);
   }
   return d;
 }

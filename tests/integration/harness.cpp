@@ -283,8 +283,9 @@ fs::path write_config(const fs::path& file, const config_options& o,
   if (o.api_key_file) y << "  api_key_file: " << yaml_quoted(o.api_key_file->string()) << "\n";
   y << "  connections: " << o.connections << "\n"
     << "  rate_limit: 0\n"
-    << "  timeout: " << o.timeout << "\n"
-    << "polling:\n"
+    << "  timeout: " << o.timeout << "\n";
+  if (o.exclusive) y << "  exclusive: true\n";
+  y << "polling:\n"
     << "  initial_delay: " << o.initial_delay << "\n"
     << "  max_delay: " << o.max_delay << "\n";
   if (!o.give_up_after.empty()) y << "  give_up_after: " << o.give_up_after << "\n";

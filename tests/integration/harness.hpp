@@ -100,6 +100,7 @@ struct config_options {
   std::string max_delay = "1s";
   std::string give_up_after;           // empty: the default
   std::optional<unsigned> list_above;  // unset: the default
+  bool exclusive = false;              // api.exclusive
 };
 
 // Writes a configuration file and returns its path.

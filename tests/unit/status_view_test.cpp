@@ -102,15 +102,17 @@ TEST(StatusView, LastRunsAreKeptPerJobNewestFirstInConfigurationOrder) {
   EXPECT_TRUE(v.open.empty());
 }
 
-TEST(StatusView, AResubmittedRunIsAPossibleDuplicate) {
+TEST(StatusView, AMarkedRunIsAPossibleDuplicateWithBothTasks) {
   journal_state s;
   apply_all(s, {intent("r1", "ends", 100), resubmit_record{"r1", "not in the list", 110},
-                submitted_record{"r1", "tk-9", false, 120}, intent("r2", "ends", 130)});
+                duplicate_record{"r1", "in doubt; tk-8 could be its own", {"tk-8"}, 111},
+                submitted_record{"r1", "tk-9", false, 120}, intent("r2", "ends", 130),
+                resubmit_record{"r2", "not in the list", 140}});
   auto v = make_status_view(s, polling_2s_doubling(), at_ms(1000));
-  ASSERT_EQ(v.duplicates.size(), 1u);
+  ASSERT_EQ(v.duplicates.size(), 1u) << "a resubmission the engine did not mark is not one";
   EXPECT_EQ(v.duplicates[0].run, "r1");
-  EXPECT_EQ(v.duplicates[0].tasks, std::vector<std::string>{"tk-9"});
-  EXPECT_NE(v.duplicates[0].reason.find("in-doubt"), std::string::npos);
+  EXPECT_EQ(v.duplicates[0].tasks, (std::vector<std::string>{"tk-9", "tk-8"}));
+  EXPECT_EQ(v.duplicates[0].reason, "in doubt; tk-8 could be its own");
   ASSERT_EQ(v.open.size(), 2u);
   EXPECT_TRUE(v.open[0].possible_duplicate);
   EXPECT_FALSE(v.open[1].possible_duplicate);
