@@ -412,23 +412,7 @@ void engine::on_response(std::uint64_t request, const transport_result& result, 
       else if (auto r = runs_.find(info.key); r != runs_.end())
         on_run_answer(r->second, info.key, info, result, now);
   }
-  // A POST that went in doubt while a lookup round pages the list, or after the round ended but
-  // while it waits for that POST: the unknown tasks of the round may be its own, and the round
-  // cannot attribute them.
-  const bool went_in_doubt =
-      info.cls == request_class::submit &&
-      std::find(lookup_next_.begin(), lookup_next_.end(), info.key) != lookup_next_.end();
-  if (went_in_doubt && round_ && round_->lookup) round_->raced = true;
-  if (held_posts_.erase(request)) {
-    if (went_in_doubt) held_in_doubt_ = true;
-    if (held_posts_.empty() && concluding_) {
-      round_state round = std::move(*concluding_);
-      concluding_.reset();
-      const bool conclusive = !held_in_doubt_;
-      held_in_doubt_ = false;
-      conclude_round(std::move(round), conclusive, now);
-    }
-  }
+  if (info.cls == request_class::submit) on_post_settled(request, info.key, now);
   settle(now);
 }
 

@@ -188,6 +188,8 @@ class engine {
 
   // The census (api.exclusive) and orphans (engine_census.cpp).
   void conclude_round(round_state round, bool conclusive, instant now);
+  // A POST answered (or failed): a lookup round it raced, or one waiting for it, learns so.
+  void on_post_settled(std::uint64_t request, const std::string& run, instant now);
   void adopt(const std::string& run, const std::string& task, instant now);
   void mark_duplicate(const std::string& run, std::string reason, std::vector<std::string> tasks,
                       instant now);

@@ -92,6 +92,25 @@ void engine::conclude_round(round_state round, bool conclusive, instant now) {
   }
 }
 
+void engine::on_post_settled(std::uint64_t request, const std::string& run, instant now) {
+  // A POST that went in doubt while a lookup round pages the list, or after the round ended but
+  // while it waits for that POST: the unknown tasks of the round may be its own, and the round
+  // cannot attribute them.
+  const bool went_in_doubt =
+      std::find(lookup_next_.begin(), lookup_next_.end(), run) != lookup_next_.end();
+  if (went_in_doubt && round_ && round_->lookup) round_->raced = true;
+  if (held_posts_.erase(request)) {
+    if (went_in_doubt) held_in_doubt_ = true;
+    if (held_posts_.empty() && concluding_) {
+      round_state round = std::move(*concluding_);
+      concluding_.reset();
+      const bool conclusive = !held_in_doubt_;
+      held_in_doubt_ = false;
+      conclude_round(std::move(round), conclusive, now);
+    }
+  }
+}
+
 void engine::adopt(const std::string& run, const std::string& task_id, instant now) {
   auto it = runs_.find(run);
   if (it == runs_.end()) return;
