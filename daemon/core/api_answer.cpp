@@ -170,4 +170,14 @@ api_result<task_page> page_answer(const transport_result& r, std::string_view wh
   return std::move(*page);
 }
 
+load_signal load_of(const transport_result& r) {
+  if (r.ec && !r.body_too_large) return load_signal::neutral;
+  if (r.status == 429 || r.status == 503) return load_signal::throttled;
+  return r.status < 500 ? load_signal::good : load_signal::neutral;
+}
+
+bool key_refused(const transport_result& r) {
+  return (!r.ec || r.body_too_large) && (r.status == 401 || r.status == 403);
+}
+
 }  // namespace zefortd

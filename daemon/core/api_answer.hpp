@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/pacer.hpp"
 #include "core/retry.hpp"
 #include "core/task.hpp"
 #include "core/transport.hpp"
@@ -51,5 +52,13 @@ api_result<task_page> page_answer(const transport_result&, std::string_view what
 // status, classified; nullopt for a 2xx the caller must read.
 std::optional<api_failure> failure_of(http_method, const transport_result&, std::string_view what,
                                       std::chrono::system_clock::time_point now);
+
+// What an answer says about the server's load, for the pacer: 429 and 503 say "slow down",
+// a status below 500 says the pace is fine, the rest (broken connections, other 5xx) says
+// nothing about it.
+load_signal load_of(const transport_result&);
+
+// 401 or 403: the API key was refused. Every other request would be refused the same way.
+bool key_refused(const transport_result&);
 
 }  // namespace zefortd

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <stdexcept>
+#include <utility>
 
+#include "core/api_answer.hpp"
 #include "core/exit_code.hpp"
 #include "core/payload_template.hpp"
 #include "core/redact.hpp"
@@ -92,26 +94,32 @@ void engine::settle(instant now) {
     return;
   }
 
-  while (auto id = queue_.pop(now.steady, dismissals_gated())) {
+  while (may_send(now)) {
+    const auto id = queue_.pop(now.steady, dismissals_gated());
+    if (!id) break;
     auto it = requests_.find(*id);
     if (it == requests_.end()) {
-      queue_.done();
+      queue_.done(load_signal::neutral, now.steady, now.steady);
       continue;
     }
+    if (key_paused_) key_probe_ = *id;  // the one request that asks whether the key works again
     auto& info = it->second;
     info.sent_at = now.steady;
     info.sent = true;
     if (info.cls == request_class::dismiss || info.cls == request_class::foreign_dismiss)
       ++dismissing_;
-    actions_.push_back(
-        actions::send{transport_request{*id, info.method, info.target, std::move(info.body)}});
+    // The body is copied, not moved: a request refused for its key is sent again (serve).
+    actions_.push_back(actions::send{transport_request{*id, info.method, info.target, info.body}});
   }
 
   steady_ms at = waits_.empty() ? steady_never : waits_.top().at;
   at = std::min(at, queue_.wake_at());
   at = std::min(at, schedule_wake_);
   if (round_) at = std::min(at, round_->retry_at);
-  if (!round_ && !concluding_ && (census_needed_ || sweep_needed_) && sweep_not_before_ > now.steady)
+  if (key_paused_ && key_probe_ == 0) at = std::min(at, key_probe_at_);
+  if (!round_ && !concluding_ &&
+      (census_needed_ || sweep_needed_ || (cfg_.api.exclusive && !lookup_next_.empty())) &&
+      sweep_not_before_ > now.steady)
     at = std::min(at, sweep_not_before_);
   // A round that waits for the POSTs in flight to conclude holds the next one back: its end
   // settles again, and no timer is needed meanwhile.
@@ -160,8 +168,9 @@ void engine::on_timer(instant now) {
   }
   if (round_ && round_->retry_at <= now.steady) {
     round_->retry_at = steady_never;
+    // A status page that failed waits for the retry budget; a lookup page never does.
     enqueue(round_->lookup ? request_class::lookup_page : request_class::status_page,
-            http_method::get, round_->pager.target(), {}, {});
+            http_method::get, round_->pager.target(), {}, {}, !round_->lookup);
   }
   if (schedule_wake_ <= now.steady) fire_due_slots(now);
   settle(now);
@@ -307,7 +316,7 @@ void engine::poll_now(const std::string& run) {
   auto it = runs_.find(run);
   if (it == runs_.end()) return;
   enqueue(request_class::poll, http_method::get, task_target(it->second.machine.state().task), {},
-          run);
+          run, std::exchange(it->second.retrying, false));
 }
 
 void engine::perform(const std::string& run, const run_action& action, instant now) {
@@ -330,10 +339,11 @@ void engine::perform(const std::string& run, const run_action& action, instant n
         take_submit_slot(slot);
       }
       enqueue(request_class::submit, http_method::post, api_path(s.intent.endpoint), slot.body,
-              run);
+              run, std::exchange(slot.retrying, false));
       return;
     }
     case action_kind::lookup:
+      slot.retrying = false;  // a lookup is never held by the retry budget
       emit(events::in_doubt{run, s.intent.job});
       lookup_next_.push_back(run);
       return;
@@ -348,7 +358,7 @@ void engine::perform(const std::string& run, const run_action& action, instant n
       return;
     case action_kind::dismiss:
       enqueue(request_class::dismiss, http_method::patch, task_target(s.task),
-              R"({"frontend_status":"done"})", run);
+              R"({"frontend_status":"done"})", run, std::exchange(slot.retrying, false));
       return;
     case action_kind::wait:
       waits_.push(wait_entry{now.steady + action.delay.count(), run});
@@ -377,27 +387,41 @@ void engine::finish_run(const std::string& run, instant now) {
 // ---- requests
 
 std::uint64_t engine::enqueue(request_class cls, http_method method, std::string target,
-                              std::string body, std::string key) {
+                              std::string body, std::string key, bool retry) {
   const auto id = next_request_++;
   requests_.emplace(
       id, request_info{cls, method, std::move(target), std::move(body), std::move(key), 0, false});
-  queue_.push(cls, id);
+  queue_.push(cls, id, retry);
   return id;
+}
+
+void engine::pace(const request_info& info, const transport_result& result, instant now) {
+  if (!queue_.done(load_of(result), info.sent_at, now.steady)) return;
+  emit(events::pacing_changed{queue_.rate(), queue_.window(),
+                              load_of(result) == load_signal::throttled});
 }
 
 void engine::on_response(std::uint64_t request, const transport_result& result, instant now) {
   auto it = requests_.find(request);
   if (it == requests_.end()) return;
-  const request_info info = std::move(it->second);
-  requests_.erase(it);
-  queue_.done();
-  if ((info.cls == request_class::dismiss || info.cls == request_class::foreign_dismiss) &&
+  pace(it->second, result, now);
+  if ((it->second.cls == request_class::dismiss ||
+       it->second.cls == request_class::foreign_dismiss) &&
       dismissing_ > 0)
     --dismissing_;
-  emit(events::request_done{info.method, info.target,
+  emit(events::request_done{it->second.method, it->second.target,
                             result.ec && !result.body_too_large ? 0u : result.status,
-                            now.steady - info.sent_at});
-  if (exited_) return;
+                            now.steady - it->second.sent_at});
+  if (exited_) {
+    requests_.erase(it);
+    return;
+  }
+  if (screen_key(request, it->second, result, now)) {
+    settle(now);
+    return;
+  }
+  const request_info info = std::move(it->second);
+  requests_.erase(it);
   switch (info.cls) {
     case request_class::lookup_page:
     case request_class::status_page:
@@ -451,6 +475,7 @@ void engine::on_run_answer(run_slot& slot, const std::string& run, const request
         advance(run, m.on_submitted(*answer, now), now);
       } else {
         const api_failure f = cleaned(answer.error());
+        slot.retrying = true;
         emit(events::retry{run, s.intent.job, "submit", f.message, 0});
         advance(run, m.on_submit_failed(f, now), now);
       }
@@ -463,6 +488,7 @@ void engine::on_run_answer(run_slot& slot, const std::string& run, const request
       } else {
         const std::string label = "poll of task " + s.task;
         const api_failure f = cleaned(answer.error());
+        slot.retrying = true;
         emit(events::retry{run, s.intent.job, label, f.message, 0});
         advance(run, m.on_poll_failed(f, now), now);
       }
@@ -476,6 +502,7 @@ void engine::on_run_answer(run_slot& slot, const std::string& run, const request
       } else {
         const std::string label = "dismiss of task " + s.task;
         const api_failure f = cleaned(answer.error());
+        slot.retrying = true;
         emit(events::retry{run, s.intent.job, label, f.message, 0});
         advance(run, m.on_dismiss_failed(f, now), now);
       }

@@ -113,6 +113,7 @@ class engine {
     std::string body;
     bool holds_submit = false;     // counts in submits_in_flight_
     std::uint64_t list_round = 0;  // the status round that serves its poll (0: none)
+    bool retrying = false;         // its last request failed: the next one is a retry
   };
   struct request_info {
     request_class cls;
@@ -168,7 +169,8 @@ class engine {
 
   // Requests.
   std::uint64_t enqueue(request_class, http_method, std::string target, std::string body,
-                        std::string key);
+                        std::string key, bool retry = false);
+  void pace(const request_info&, const transport_result&, instant now);
   std::string api_path(std::string_view relative) const;  // base URL's path + relative
   std::string task_target(std::string_view task) const;
   void on_run_answer(run_slot&, const std::string& run, const request_info&,
@@ -198,6 +200,11 @@ class engine {
   void on_orphan_answer(const request_info&, const transport_result&, instant now);
   void on_orphan_timer(const std::string& task, instant now);
   static bool is_orphan_key(std::string_view key) { return !key.empty() && key[0] == '\x01'; }
+
+  // A refused API key (engine_key.cpp). True when the answer was taken: under serve the request
+  // waits in the queue again, under run every piece of work stops.
+  bool screen_key(std::uint64_t request, request_info&, const transport_result&, instant now);
+  bool may_send(instant now) const;
 
   // Batches and revisions (engine_batches.cpp).
   void start_new_revisions(instant now);
@@ -275,6 +282,16 @@ class engine {
   std::map<std::uint64_t, std::vector<continuation>> after_commit_;
   std::vector<continuation> next_continuations_;  // for the commit being gathered
   unsigned commits_in_flight_ = 0;
+
+  // 401/403. Under run: stop, exit refused. Under serve: nothing leaves but one probe request
+  // now and then (after key_delay_, doubling up to key_delay_max) until a probe is accepted.
+  bool key_stopped_ = false;
+  bool key_paused_ = false;
+  std::uint64_t key_probe_ = 0;  // the probe in flight, 0: none
+  steady_ms key_probe_at_ = 0;
+  steady_ms key_delay_ = 0;
+  static constexpr steady_ms key_delay_first = 60'000;
+  static constexpr steady_ms key_delay_max = 600'000;
 
   schedule_book schedules_;
   steady_ms schedule_wake_ = steady_never;

@@ -151,7 +151,9 @@ void engine::finish_batch(bool interrupted) {
   // The summary lists runs in the order they started, resumed ones among them.
   std::stable_sort(reports_.begin(), reports_.end(),
                    [](const run_report& a, const run_report& b) { return a.started < b.started; });
-  finish(exit_status_of(reports_, interrupted));
+  // A refused key stopped the batch: its runs resume once the key is right, and scripts see
+  // the refusal rather than an interruption.
+  finish(key_stopped_ ? exit_code::refused : exit_status_of(reports_, interrupted));
 }
 
 void engine::finish(int status) {

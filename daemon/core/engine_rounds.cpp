@@ -20,7 +20,9 @@ void engine::maybe_start_round(instant now) {
   const bool census = census_needed_ && may_read;
   const bool sweep = sweep_needed_ && may_read && submits_in_flight_ == 0 &&
                      pending_starts_.empty() && submit_waiters_.empty();
-  const bool lookup = !lookup_next_.empty() || census || sweep;
+  // A lookup starts at once, except under api.exclusive after a round failed (see finish_round).
+  const bool lookups = !lookup_next_.empty() && (may_read || !cfg_.api.exclusive);
+  const bool lookup = lookups || census || sweep;
   if (lookup) {
     // The gate is closed; the round starts once the dismissals already sent have answered.
     if (dismissing_ > 0) return;
@@ -140,12 +142,24 @@ void engine::finish_round(bool complete, const api_failure* failure, instant now
   }
   round.status_runs.clear();
   if (!complete) {
-    for (const auto& run : round.lookup_runs)
-      if (auto it = runs_.find(run); it != runs_.end())
-        advance(run, it->second.machine.on_lookup_failed(*failure, now), now);
-    // A census or sweep still needed is tried again, after a pause: a list that keeps failing
-    // is not read in a loop.
-    if (round.census || round.sweep) sweep_not_before_ = now.steady + cfg_.polling.initial_delay.count();
+    for (const auto& run : round.lookup_runs) {
+      auto it = runs_.find(run);
+      if (it == runs_.end()) continue;
+      auto step = it->second.machine.on_lookup_failed(*failure, now);
+      // api.exclusive: a run in doubt must be among the lookups of every round that weighs
+      // unknown tasks, or a round that it sat out would take its task for an orphan. It waits
+      // for the next round (after the pause below) rather than in a backoff of its own; giving
+      // up and permanent failures still end it.
+      if (cfg_.api.exclusive && step.records.empty() && step.action.kind == action_kind::wait) {
+        lookup_next_.push_back(run);
+        continue;
+      }
+      advance(run, std::move(step), now);
+    }
+    // A census, sweep or exclusive lookup still needed is tried again, after a pause: a list
+    // that keeps failing is not read in a loop.
+    if (round.census || round.sweep || (cfg_.api.exclusive && round.lookup))
+      sweep_not_before_ = now.steady + cfg_.polling.initial_delay.count();
     return;
   }
   if (cfg_.api.exclusive && round.lookup) {

@@ -103,6 +103,26 @@ struct line_for {
                 e.count == 1 ? " slot" : " slots", " passed unrun, from ", slot_time(e.first),
                 " (older than catch_up when zefortd came up, or superseded by a later slot)");
   }
+  void operator()(const events::pacing_changed& e) const {
+    const std::string rate =
+        e.rate_per_second > 0 ? std::to_string(static_cast<long>(e.rate_per_second)) + " req/s"
+                              : std::string("no rate limit");
+    if (e.slower)
+      log_info("the API asked to slow down (429/503): pacing at ", rate, ", ", e.concurrency,
+               e.concurrency == 1 ? " request" : " requests", " in flight");
+    else
+      log_debug("pacing back up: ", rate, ", ", e.concurrency, " in flight");
+  }
+  void operator()(const events::key_refused& e) const {
+    if (e.retry_in > 0)
+      log_error("the API key was refused: ", e.message, "; all work is paused, state kept; ",
+                "trying again in ", e.retry_in / 1000, " s (fix the key and reload, or wait)");
+    else
+      log_error("the API key was refused: ", e.message, "; stopping all work");
+  }
+  void operator()(const events::key_accepted&) const {
+    log_notice("the API key is accepted again; work resumes");
+  }
 
   static std::string slot_time(unix_ms t) {
     return format_utc(std::chrono::sys_seconds(

@@ -90,6 +90,17 @@ struct slots_missed {  // serve: slots that passed while the daemon was down, ol
   bool capped = false;  // counting stopped (so many that the count is a lower bound)
 };
 
+struct pacing_changed {  // the pacer slowed down after 429/503, or grew back
+  double rate_per_second = 0;  // 0: no limit
+  unsigned concurrency = 0;
+  bool slower = false;  // a decrease (429/503), else growing back
+};
+struct key_refused {  // 401/403: every request stops until the key is accepted again
+  std::string_view message;
+  steady_ms retry_in = 0;  // serve: the next probe; 0 under run, which stops
+};
+struct key_accepted {};  // serve: a probe after key_refused was answered: work resumes
+
 }  // namespace events
 
 using event =
@@ -98,7 +109,8 @@ using event =
                  events::run_ended, events::batch_resumed, events::job_skipped,
                  events::foreign_dismissed, events::reloaded, events::stopping,
                  events::possible_duplicate, events::orphan, events::slot_fired,
-                 events::slot_skipped, events::slots_missed>;
+                 events::slot_skipped, events::slots_missed, events::pacing_changed,
+                 events::key_refused, events::key_accepted>;
 
 using event_sink = std::function<void(const event&)>;
 

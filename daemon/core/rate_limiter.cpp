@@ -7,6 +7,11 @@
 namespace zefortd {
 
 rate_limiter::rate_limiter(double per_second, unsigned burst) {
+  set_rate(per_second, burst);
+}
+
+void rate_limiter::set_rate(double per_second, unsigned burst) {
+  interval_ = tolerance_ = std::chrono::nanoseconds::zero();
   if (!(per_second > 0) || std::isinf(per_second)) return;  // unlimited (also for NaN)
   // A rate so low that one token takes longer than a day is a configuration slip, and the
   // nanosecond count would overflow long before the rate reached zero.

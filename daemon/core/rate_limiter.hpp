@@ -11,6 +11,9 @@ class rate_limiter {
   // per_second <= 0 means unlimited; burst 0 counts as 1.
   rate_limiter(double per_second, unsigned burst);
 
+  // A new pace (the pacer's), keeping the bucket's fill: what was reserved stays reserved.
+  void set_rate(double per_second, unsigned burst);
+
   // Takes one token and returns how long to wait before sending: zero while the bucket holds
   // tokens, else the time until this caller's turn. The k-th caller queued behind an empty
   // bucket waits about k / per_second. A reservation cannot be given back.

@@ -1,7 +1,9 @@
 // Which request leaves next. Requests wait here, by class, until a connection is free and the
-// rate limit allows: in-doubt lookups first (a finished task loses its body, so every second
+// pace allows: in-doubt lookups first (a finished task loses its body, so every second
 // counts), then dismissals and submissions, then polls. Dismissals can be held back as a class
-// while a lookup pages the task list (they would shift its pages). Pure arithmetic on time.
+// while a lookup pages the task list (they would shift its pages). The pace is the pacer's
+// (AIMD below api.rate_limit and api.connections); retries also wait for its retry budget,
+// except lookups, which only a Retry-After delays. Pure arithmetic on time.
 #pragma once
 
 #include <array>
@@ -10,6 +12,7 @@
 #include <optional>
 
 #include "core/instant.hpp"
+#include "core/pacer.hpp"
 #include "core/rate_limiter.hpp"
 
 namespace zefortd {
@@ -28,14 +31,20 @@ class request_queue {
  public:
   request_queue(unsigned connections, double rate_limit);
 
-  void push(request_class, std::uint64_t id);
+  // `retry`: the request repeats one that failed, and waits for the retry budget.
+  void push(request_class, std::uint64_t id, bool retry = false);
   // The next request that may leave at `now`, or nullopt. `gate_dismissals` holds back both
   // dismissal classes.
   std::optional<std::uint64_t> pop(steady_ms now, bool gate_dismissals);
-  // A request that left has its answer (or failed): its connection is free.
-  void done();
-  // When a request held back by the rate limit may leave (steady_never if none is).
+  // A request that left has its answer (or failed): its connection is free, and the answer
+  // tells the pacer about the server's load. True when the pace changed enough to report.
+  bool done(load_signal, steady_ms sent_at, steady_ms now);
+  // When a request held back by the pace or the budget may leave (steady_never if none is).
   steady_ms wake_at() const { return wake_at_; }
+
+  // The pace now: requests per second (0: none) and requests in flight at most.
+  double rate() const { return pacer_.rate(); }
+  unsigned window() const { return pacer_.window(); }
 
   unsigned in_flight() const { return in_flight_; }
   std::size_t queued() const;
@@ -43,10 +52,14 @@ class request_queue {
   void clear();
 
  private:
-  std::array<std::deque<std::uint64_t>, request_classes> queues_;
-  unsigned connections_;
+  struct lanes {
+    std::deque<std::uint64_t> fresh, retries;
+  };
+  std::array<lanes, request_classes> queues_;
   unsigned in_flight_ = 0;
+  pacer pacer_;
   rate_limiter limiter_;
+  unsigned burst_;
   steady_ms wake_at_ = steady_never;
 };
 

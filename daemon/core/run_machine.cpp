@@ -149,6 +149,7 @@ run_step run_machine::on_lookup_failed(const api_failure& f, instant now) {
 }
 
 run_step run_machine::on_polled(const task& t, instant now) {
+  not_found_ = 0;
   switch (t.state()) {
     case backend_state::running:
       if (past_give_up(now)) {
@@ -178,6 +179,11 @@ run_step run_machine::on_polled(const task& t, instant now) {
 run_step run_machine::on_poll_failed(const api_failure& f, instant now) {
   if (f.verdict == retry_verdict::permanent) {
     last_error_ = f.message;
+    if (f.status == 404 && ++not_found_ <= not_found_tolerated) {
+      api_failure again = f;
+      again.verdict = retry_verdict::retry;
+      return retry_later(action_kind::poll, again, now);
+    }
     if (f.status == 404) {
       state_.phase = run_phase::failed;
       state_.http_status = 404;

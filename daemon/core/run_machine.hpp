@@ -78,6 +78,11 @@ class run_machine {
   const std::string& last_error() const { return last_error_; }
   unsigned attempts() const { return attempts_; }
 
+ public:
+  // A poll answered 404 this many times in a row is tolerated (a load balancer routing to a
+  // replica that has not seen the task yet, a brief backend hiccup); one more and it is lost.
+  static constexpr unsigned not_found_tolerated = 3;
+
  private:
   run_machine(run_state, bool journaled, const polling_config&, std::uint64_t seed);
   run_step retry_later(action_kind what, const api_failure&, instant now);
@@ -94,6 +99,7 @@ class run_machine {
   run_outcome outcome_ = run_outcome::none;
   std::string last_error_;
   unsigned attempts_ = 0;                // requests that failed and were retried
+  unsigned not_found_ = 0;               // 404s to polls in a row
   steady_ms give_up_at_ = steady_never;  // on the steady clock: NTP steps do not move it
 };
 

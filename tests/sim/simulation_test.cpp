@@ -46,7 +46,10 @@ struct scenario {
       << ", " << crashes << " crashes" << (stop_once ? ", a stop" : "") << ", list_above "
       << list_above << ", errors " << api.error_rate
       << (api.error_after_processing ? " (after acting)" : "") << ", 429 " << api.rate_429
-      << ", drops " << api.drop_rate << ", submit status " << api.submit_status << ", rate_limit "
+      << ", drops " << api.drop_rate << ", submit status " << api.submit_status << ", list "
+      << (api.format == sandbox::list_format::pages ? "pages of " + std::to_string(api.page_size)
+                                                     : std::string("array"))
+      << ", rate_limit "
       << rate_limit << (exclusive ? ", exclusive" : "");
     return o.str();
   }

@@ -363,29 +363,5 @@ TEST(Engine, AKeyEchoedByTheServerReachesNoRecordAndNoEvent) {
   EXPECT_NE(stored.find("[redacted]"), std::string::npos);
 }
 
-TEST(RequestQueue, LookupsGoFirstAndDismissalsWaitAtTheGate) {
-  request_queue q(1, 0);
-  q.push(request_class::poll, 1);
-  q.push(request_class::dismiss, 2);
-  q.push(request_class::lookup_page, 3);
-  EXPECT_EQ(q.pop(0, true), std::optional<std::uint64_t>(3));
-  EXPECT_EQ(q.pop(0, true), std::nullopt) << "one connection";
-  q.done();
-  EXPECT_EQ(q.pop(0, true), std::optional<std::uint64_t>(1)) << "the dismissal is gated";
-  q.done();
-  EXPECT_EQ(q.pop(0, false), std::optional<std::uint64_t>(2));
-}
-
-TEST(RequestQueue, TheRateLimitHoldsRequestsAndSaysWhenToWake) {
-  request_queue q(8, 10);  // 10/s, burst 8
-  for (std::uint64_t i = 1; i <= 9; ++i) q.push(request_class::poll, i);
-  for (int i = 0; i < 8; ++i) EXPECT_TRUE(q.pop(1000, false));
-  EXPECT_EQ(q.pop(1000, false), std::nullopt) << "connections";
-  q.done();
-  EXPECT_EQ(q.pop(1000, false), std::nullopt) << "rate";
-  EXPECT_GT(q.wake_at(), 1000);
-  EXPECT_TRUE(q.pop(q.wake_at(), false));
-}
-
 }  // namespace
 }  // namespace zefortd

@@ -386,15 +386,34 @@ TEST(RunMachine, BackendFailureIsRecordedDismissedAndReported) {
   EXPECT_EQ(h.machine.outcome(), run_outcome::backend_failed);
 }
 
-TEST(RunMachine, PollNotFoundMeansTheTaskIsLost) {
+TEST(RunMachine, PollNotFoundIsToleratedAFewTimesThenTheTaskIsLost) {
   harness h = polling_run();
+  for (unsigned i = 0; i < run_machine::not_found_tolerated; ++i) {
+    run_step s = h.step(
+        h.machine.on_poll_failed(http_failure(http_method_kind::get, 404), at(t0 + 9000 + i)));
+    EXPECT_EQ(s.action.kind, action_kind::wait) << i;
+    EXPECT_TRUE(s.records.empty()) << i;
+  }
   run_step s =
-      h.step(h.machine.on_poll_failed(http_failure(http_method_kind::get, 404), at(t0 + 9000)));
+      h.step(h.machine.on_poll_failed(http_failure(http_method_kind::get, 404), at(t0 + 9900)));
   const auto& failed = only_record<failed_record>(s);
   EXPECT_EQ(failed.status, 404u);
   EXPECT_NE(failed.message.find("tk-1"), std::string::npos);
   EXPECT_EQ(s.action.kind, action_kind::finish);
   EXPECT_EQ(h.machine.outcome(), run_outcome::lost);
+}
+
+TEST(RunMachine, AGoodPollBetweenNotFoundsStartsTheCountAgain) {
+  harness h = polling_run();
+  for (int round = 0; round < 3; ++round) {
+    for (unsigned i = 0; i < run_machine::not_found_tolerated; ++i)
+      EXPECT_EQ(h.step(h.machine.on_poll_failed(http_failure(http_method_kind::get, 404),
+                                                at(t0 + 9000)))
+                    .action.kind,
+                action_kind::wait);
+    h.step(h.machine.on_polled(make_task("tk-1", "pending"), at(t0 + 9500)));
+  }
+  EXPECT_EQ(h.machine.outcome(), run_outcome::none);
 }
 
 TEST(RunMachine, PollUnauthorizedStallsAndLeavesTheRunOpen) {
@@ -662,7 +681,8 @@ TEST(RunMachineResume, ResumedOutcomeMatchesLiveOutcome) {
   }
   {
     harness h = polling_run();
-    h.step(h.machine.on_poll_failed(http_failure(http_method_kind::get, 404), at(t0 + 5000)));
+    for (unsigned i = 0; i <= run_machine::not_found_tolerated; ++i)
+      h.step(h.machine.on_poll_failed(http_failure(http_method_kind::get, 404), at(t0 + 5000)));
     check(h);
   }
   {
