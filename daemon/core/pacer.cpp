@@ -2,6 +2,7 @@
 #include "core/pacer.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 namespace zefortd {
@@ -27,18 +28,27 @@ unsigned pacer::window() const {
 }
 
 bool pacer::on_answer(load_signal signal, steady_ms sent_at, steady_ms now) {
-  if (signal == load_signal::neutral || sent_at <= decreased_at_) return false;
-  if (signal == load_signal::throttled) {
+  if (signal == load_signal::neutral) return false;
+  if (sent_at <= decreased_at_) return false;
+  static_assert(recent_answers == 32, "recent_ is a 32-bit ring");
+  recent_ = (recent_ << 1) | (signal == load_signal::throttled ? 1u : 0u);
+  if (signal == load_signal::throttled &&
+      static_cast<unsigned>(std::popcount(recent_)) >= throttle_share) {
     // Without a ceiling the pace to halve is the one we were keeping: what was sent lately.
     const double base = rate_ > 0 ? rate_ : std::max(min_rate, sent_in_last_second(now));
     rate_ = std::max(min_rate, base * decrease_factor);
     window_ = std::max(1.0, window_ * decrease_factor);
     decreased_at_ = now;
-    // Back to `base` in about ten seconds of good answers, whatever the scale.
-    step_ = std::max(1.0, base / 10);
+    // The throttled answers counted so far have had their say.
+    recent_ = 0;
+    // Back to the highest pace seen in about ten seconds of good answers, whatever the scale:
+    // a pace cut twice in a row does not also grow back twice as slowly.
+    peak_ = std::max(peak_, base);
+    step_ = std::max(1.0, peak_ / 10);
     if (ceiling_ == 0) released_above_ = 2 * base;
     return true;
   }
+  if (signal == load_signal::throttled) return false;  // not a share that says slow down
   if (rate_ == 0 && window() == connections_) return false;  // nothing to grow back to
   const double old_rate = rate_;
   const unsigned old_window = window();

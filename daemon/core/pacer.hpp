@@ -7,6 +7,13 @@
 // rarely says which of its limits it hit. Halving both is what keeps an overloaded API from
 // seeing the same burst again; growing them back by about one step per round trip's worth of
 // good answers finds the server's pace again without a cliff.
+//
+// Why not on every 429: behind a load balancer a few percent of answers are 503s (and some
+// gateways' 429s) that no pace would avoid, and halving on each of them drives AIMD down to a
+// crawl (TCP's throughput under random loss falls as 1/sqrt(p) for the same reason). A limit
+// that is really reached answers most of what goes beyond it with 429, so the pace is cut only
+// when throttled answers make up a real share of the recent ones (`throttle_share` of the last
+// `recent_answers`), which a random few percent does not reach.
 #pragma once
 
 #include <array>
@@ -51,6 +58,8 @@ class pacer {
   static constexpr double retry_ratio = 0.2;
   static constexpr unsigned retry_reserve = 10;    // retries per window regardless
   static constexpr steady_ms budget_window = 10'000;
+  static constexpr unsigned recent_answers = 32;
+  static constexpr unsigned throttle_share = 5;  // throttled answers of the last 32 that cut
 
  private:
   // Sends and retries in the last seconds, one bucket per second (a ring).
@@ -67,9 +76,12 @@ class pacer {
   double rate_;                // 0: none (no ceiling and no throttling seen lately)
   double window_;              // fractional, floored for use
   double step_;                // additive increase, in requests per second per second
+  double peak_ = 0;            // the highest pace a decrease started from: sets step_
   double released_above_ = 0;  // no ceiling: above this rate the pace is lifted again
   steady_ms decreased_at_ = INT64_MIN;
   std::array<bucket, buckets> ring_{};
+  // The last recent_answers good or throttled answers, one bit each (1: throttled).
+  std::uint32_t recent_ = 0;
 };
 
 }  // namespace zefortd

@@ -19,8 +19,10 @@ bool is_dismissal(std::size_t c) {
 }  // namespace
 
 request_queue::request_queue(unsigned connections, double rate_limit)
-    : pacer_(connections, rate_limit),
+    : connections_(std::max(1u, connections)),
+      pacer_(connections, rate_limit),
       limiter_(rate_limit, std::max(1u, connections)),
+      ceiling_(rate_limit, std::max(1u, connections)),
       burst_(std::max(1u, connections)) {}
 
 void request_queue::push(request_class c, std::uint64_t id, bool retry) {
@@ -31,11 +33,13 @@ void request_queue::push(request_class c, std::uint64_t id, bool retry) {
 
 std::optional<std::uint64_t> request_queue::pop(steady_ms now, bool gate_dismissals) {
   wake_at_ = steady_never;
-  if (in_flight_ >= pacer_.window()) return std::nullopt;
+  if (in_flight_ >= connections_) return std::nullopt;
   const bool retry_ok = pacer_.retry_allowed(now);
   for (std::size_t c = 0; c < queues_.size(); ++c) {
     auto& l = queues_[c];
     if (gate_dismissals && is_dismissal(c)) continue;
+    const bool lookup = c == static_cast<std::size_t>(request_class::lookup_page);
+    if (!lookup && in_flight_ >= pacer_.window()) return std::nullopt;
     // Retries are older work than fresh requests of their class: they go first while the
     // budget allows, and wait for it to grow (fresh sends, or time) when it does not.
     const bool take_retry = !l.retries.empty() && retry_ok;
@@ -43,13 +47,14 @@ std::optional<std::uint64_t> request_queue::pop(steady_ms now, bool gate_dismiss
       wake_at_ = std::min(wake_at_, pacer_.budget_changes_at(now));
     auto& q = take_retry ? l.retries : l.fresh;
     if (q.empty()) continue;
-    const auto wait = limiter_.available_in(as_time(now));
+    const auto wait = (lookup ? ceiling_ : limiter_).available_in(as_time(now));
     if (wait.count() > 0) {
       wake_at_ = std::min(wake_at_,
                           now + std::chrono::ceil<std::chrono::milliseconds>(wait).count());
       return std::nullopt;
     }
     (void)limiter_.reserve(as_time(now));
+    (void)ceiling_.reserve(as_time(now));
     pacer_.on_sent(take_retry, now);
     const auto id = q.front();
     q.pop_front();

@@ -2,8 +2,9 @@
 // pace allows: in-doubt lookups first (a finished task loses its body, so every second
 // counts), then dismissals and submissions, then polls. Dismissals can be held back as a class
 // while a lookup pages the task list (they would shift its pages). The pace is the pacer's
-// (AIMD below api.rate_limit and api.connections); retries also wait for its retry budget,
-// except lookups, which only a Retry-After delays. Pure arithmetic on time.
+// (AIMD below api.rate_limit and api.connections); retries also wait for its retry budget.
+// Lookups are held by neither: only the ceilings and a Retry-After delay them, since a lookup
+// that comes late can make a job be applied twice. Pure arithmetic on time.
 #pragma once
 
 #include <array>
@@ -57,8 +58,10 @@ class request_queue {
   };
   std::array<lanes, request_classes> queues_;
   unsigned in_flight_ = 0;
+  unsigned connections_;
   pacer pacer_;
-  rate_limiter limiter_;
+  rate_limiter limiter_;  // at the pacer's rate; every request takes a token
+  rate_limiter ceiling_;  // at api.rate_limit: all that holds a lookup
   unsigned burst_;
   steady_ms wake_at_ = steady_never;
 };

@@ -94,6 +94,7 @@ api::api(const options& opts, std::uint64_t seed)
       retry_after_(opts.retry_after),
       slow_(opts.slow),
       store_(opts.task_min, opts.task_max, seed),
+      throttle_(opts.rate_limit, opts.rate_burst),
       faults_(
           fault_rates{opts.error_rate, opts.rate_429, opts.drop_rate, opts.error_after_processing},
           seed) {}
@@ -132,7 +133,19 @@ api_reply api::handle(const api_request& request, time_point now) {
   ++count.requests;
   if (path != "/api" && !path.starts_with("/api/")) return detail(404, "Not found.");
 
-  // The load balancer's faults hit before authentication, as a real one's would.
+  // The gateway's rate limit and the load balancer's faults hit before authentication, as a
+  // real one's would.
+  if (const auto wait = throttle_.admit(now)) {
+    ++count.rejected_429;
+    ++count.rate_limited;
+    api_reply reply = detail(429, "Request was throttled. Expected available in " +
+                                      std::to_string(*wait) +
+                                      (*wait == 1 ? " second." : " seconds."));
+    reply.headers.emplace_back("Retry-After", std::to_string(*wait));
+    reply.note = "rate limit";
+    reply.delay = slow_;
+    return reply;
+  }
   const fault f = faults_.decide(request.method == "POST");
   api_reply reply;
   switch (f) {

@@ -12,6 +12,7 @@
 #include "faults.hpp"
 #include "options.hpp"
 #include "store.hpp"
+#include "throttle.hpp"
 
 namespace zefort_sandbox {
 
@@ -59,6 +60,7 @@ class api {
   unsigned retry_after_;
   std::chrono::microseconds slow_;
   store store_;
+  throttle throttle_;
   fault_injector faults_;
 };
 

@@ -145,6 +145,10 @@ options parse_options(const std::vector<std::string_view>& args) {
       out.rate_429 = parse_fraction(flag, take());
     } else if (flag == "--retry-after") {
       out.retry_after = parse_unsigned<unsigned>(flag, take(), 86400);
+    } else if (flag == "--rate-limit") {
+      out.rate_limit = parse_unsigned<unsigned>(flag, take(), 1000000);
+    } else if (flag == "--rate-burst") {
+      out.rate_burst = parse_unsigned<unsigned>(flag, take(), 1000000);
     } else if (flag == "--drop-rate") {
       out.drop_rate = parse_fraction(flag, take());
     } else if (flag == "--slow") {
@@ -179,6 +183,9 @@ Prints "listening on https://HOST:PORT" on stdout once ready; logs go to stderr.
   --error-after-processing  a POST answered 500 still creates its task (in-doubt submission)
   --rate-429 P              fraction of /api requests answered 429 with Retry-After
   --retry-after SECONDS     Retry-After on a 429 (default 1)
+  --rate-limit N            at most N /api requests a second (token bucket); beyond, 429
+                            with the Retry-After after which one would pass (default 0: none)
+  --rate-burst N            the bucket's size (default N/10 of --rate-limit, at least 1)
   --drop-rate P             fraction of /api requests whose connection is closed unanswered
   --slow D                  delay every /api answer by D
   --seed N                  random seed (default: random, logged at start)

@@ -31,6 +31,8 @@ struct options {
   bool error_after_processing = false;
   double rate_429 = 0;
   unsigned retry_after = 1;
+  double rate_limit = 0;  // requests per second over /api, 0 = none
+  double rate_burst = 0;  // 0: a tenth of a second's worth
   double drop_rate = 0;
   duration slow{0};
   std::optional<std::uint64_t> seed;

@@ -176,6 +176,7 @@ json::object store::stats(time_point now) const {
   out["unfinished"] = unfinished;
   out["errors_injected"] = c.errors_injected;
   out["rejected_429"] = c.rejected_429;
+  out["rate_limited"] = c.rate_limited;
   out["dropped"] = c.dropped;
   out["in_doubt"] = c.in_doubt;
   out["connections"] = c.connections;

@@ -43,7 +43,8 @@ struct counters {
   std::uint64_t early_dismissals = 0;   // dismissal while the backend was still pending
   std::uint64_t lists = 0;
   std::uint64_t errors_injected = 0;
-  std::uint64_t rejected_429 = 0;
+  std::uint64_t rejected_429 = 0;  // every 429: injected (--rate-429) and --rate-limit's
+  std::uint64_t rate_limited = 0;  // 429s of --rate-limit alone
   std::uint64_t dropped = 0;
   std::uint64_t in_doubt = 0;  // tasks created whose answer the client never got
   std::uint64_t connections = 0;

@@ -19,7 +19,7 @@ std::vector<std::string> job_names(int n) {
   return names;
 }
 
-TEST(EnginePacing, A429HalvesTheWindowAndIsReported) {
+TEST(EnginePacing, Repeated429sHalveTheWindowAndAreReported) {
   config cfg = make_config(8, 4);
   cfg.api.rate_limit = 100;
   driver d(cfg);
@@ -31,14 +31,26 @@ TEST(EnginePacing, A429HalvesTheWindowAndIsReported) {
   d.drain();
   d.sync();
   ASSERT_EQ(d.sent.size(), 4u);
-  d.steady += 5;
-  d.reply(d.take(), answer(429, R"({"detail":"slow down"})"));
+  // 429 after 429: once they are a share of the recent answers, the pace is cut.
+  int throttled = 0;
+  while (changes.empty() && throttled < 40) {
+    d.sync();
+    while (d.sent.empty() && d.timer != steady_never) {
+      d.advance_to_timer();
+      d.sync();
+    }
+    ASSERT_FALSE(d.sent.empty());
+    d.steady += 5;
+    d.reply(d.take(), answer(429, R"({"detail":"slow down"})"));
+    ++throttled;
+  }
   ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(throttled, static_cast<int>(pacer::throttle_share));
   EXPECT_TRUE(changes[0].slower);
   EXPECT_DOUBLE_EQ(changes[0].rate_per_second, 50);
   EXPECT_EQ(changes[0].concurrency, 2u);
-  // The other three were sent at the old pace: their 429s change nothing more.
-  for (int i = 0; i < 3; ++i) d.reply(d.take(), answer(429, "{}"));
+  // What was in flight was sent at the old pace: its 429s change nothing more.
+  while (!d.sent.empty()) d.reply(d.take(), answer(429, "{}"));
   EXPECT_EQ(changes.size(), 1u);
 }
 

@@ -21,18 +21,41 @@ TEST(Pacer, StartsAtTheCeilings) {
   EXPECT_FALSE(p.on_answer(load_signal::good, 0, 1)) << "nothing to grow back to";
 }
 
-TEST(Pacer, DecreasesOncePerWindowOfRequests) {
+// throttle_share throttled answers in a row, sent at `sent_at`: the last one cuts the pace.
+bool cut(pacer& p, steady_ms sent_at, steady_ms now) {
+  bool reported = false;
+  for (unsigned i = 0; i < pacer::throttle_share; ++i)
+    reported = p.on_answer(load_signal::throttled, sent_at, now + i);
+  return reported;
+}
+
+TEST(Pacer, AShareOfThrottledAnswersHalvesRateAndWindow) {
   pacer p(8, 160);
-  EXPECT_TRUE(p.on_answer(load_signal::throttled, 100, 200));
+  for (unsigned i = 0; i + 1 < pacer::throttle_share; ++i)
+    EXPECT_FALSE(p.on_answer(load_signal::throttled, 100, 200 + i)) << "not yet a share";
+  EXPECT_TRUE(p.on_answer(load_signal::throttled, 100, 210));
   EXPECT_DOUBLE_EQ(p.rate(), 80);
   EXPECT_EQ(p.window(), 4u);
-  // Answers to requests sent before the decrease were sent at the old pace.
-  EXPECT_FALSE(p.on_answer(load_signal::throttled, 150, 210));
-  EXPECT_FALSE(p.on_answer(load_signal::throttled, 200, 220));
+}
+
+TEST(Pacer, DecreasesOncePerWindowOfRequests) {
+  pacer p(8, 160);
+  ASSERT_TRUE(cut(p, 100, 200));
+  // Answers to requests sent before the decrease were sent at the old pace: however many.
+  for (int i = 0; i < 20; ++i) EXPECT_FALSE(p.on_answer(load_signal::throttled, 150, 220 + i));
   EXPECT_DOUBLE_EQ(p.rate(), 80);
-  EXPECT_TRUE(p.on_answer(load_signal::throttled, 201, 230)) << "sent after: still too fast";
+  EXPECT_TRUE(cut(p, 250, 260)) << "sent after: still too fast";
   EXPECT_DOUBLE_EQ(p.rate(), 40);
   EXPECT_EQ(p.window(), 2u);
+}
+
+TEST(Pacer, AFewPercentOfThrottledAnswersAreNoiseNotAPace) {
+  // A load balancer's random 503s (5% here) do not drag the pace down to a crawl.
+  pacer p(8, 160);
+  for (int i = 0; i < 4000; ++i)
+    p.on_answer(i % 20 == 7 ? load_signal::throttled : load_signal::good, i, i + 1);
+  EXPECT_DOUBLE_EQ(p.rate(), 160);
+  EXPECT_EQ(p.window(), 8u);
 }
 
 TEST(Pacer, NeutralAnswersChangeNothing) {
@@ -44,9 +67,9 @@ TEST(Pacer, NeutralAnswersChangeNothing) {
 
 TEST(Pacer, GrowsBackAdditivelyAndStopsAtTheCeiling) {
   pacer p(4, 100);
-  p.on_answer(load_signal::throttled, 0, 10);
+  cut(p, 0, 10);
   ASSERT_DOUBLE_EQ(p.rate(), 50);
-  // About `base / 10` = 10 requests per second more per second of good answers: at 50/s,
+  // About `peak / 10` = 10 requests per second more per second of good answers: at 50/s,
   // fifty good answers (a second's worth) add about ten.
   feed_good(p, 20, 50);
   EXPECT_NEAR(p.rate(), 60, 1.5);
@@ -57,7 +80,7 @@ TEST(Pacer, GrowsBackAdditivelyAndStopsAtTheCeiling) {
 
 TEST(Pacer, ReportsGrowthOnlyInWholeSteps) {
   pacer p(1, 100);
-  p.on_answer(load_signal::throttled, 0, 10);
+  cut(p, 0, 10);
   int reports = 0;
   for (int i = 0; i < 500; ++i) reports += p.on_answer(load_signal::good, 20 + i, 21 + i);
   EXPECT_GT(reports, 10);
@@ -69,7 +92,7 @@ TEST(Pacer, WithoutACeilingHalvesWhatWasSentAndLiftsThePaceLater) {
   EXPECT_DOUBLE_EQ(p.rate(), 0);
   // 200 a second for two seconds.
   for (int i = 0; i < 400; ++i) p.on_sent(false, i * 5);
-  EXPECT_TRUE(p.on_answer(load_signal::throttled, 1990, 1999));
+  EXPECT_TRUE(cut(p, 1990, 1995));
   EXPECT_NEAR(p.rate(), 100, 1) << "half of about 200/s";
   feed_good(p, 2000, 20000, 1);
   EXPECT_DOUBLE_EQ(p.rate(), 0) << "well past where the server complained: no limit again";
@@ -77,7 +100,7 @@ TEST(Pacer, WithoutACeilingHalvesWhatWasSentAndLiftsThePaceLater) {
 
 TEST(Pacer, NeverGoesBelowTheFloor) {
   pacer p(2, 1);
-  for (int i = 0; i < 10; ++i) p.on_answer(load_signal::throttled, i * 100 + 1, i * 100 + 50);
+  for (int i = 0; i < 10; ++i) cut(p, i * 100 + 1, i * 100 + 50);
   EXPECT_DOUBLE_EQ(p.rate(), pacer::min_rate);
   EXPECT_EQ(p.window(), 1u);
 }
