@@ -104,6 +104,10 @@ void metrics_registry::set_pacing(double rate_per_second, unsigned concurrency) 
 
 void metrics_registry::on_event(const event& ev, steady_ms now) {
   const auto seconds = [](steady_ms ms) { return double(std::max<steady_ms>(ms, 0)) / 1000.0; };
+  if (auto* e = std::get_if<events::pacing_changed>(&ev)) {
+    set_pacing(e->rate_per_second, e->concurrency);
+    return;
+  }
   if (auto* e = std::get_if<events::submitted>(&ev)) {
     bump(submitted_, e->job);
     if (e->adopted) ++in_doubt_found_;
