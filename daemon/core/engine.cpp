@@ -396,9 +396,9 @@ std::uint64_t engine::enqueue(request_class cls, http_method method, std::string
 }
 
 void engine::pace(const request_info& info, const transport_result& result, instant now) {
-  if (!queue_.done(load_of(result), info.sent_at, now.steady)) return;
-  emit(events::pacing_changed{queue_.rate(), queue_.window(),
-                              load_of(result) == load_signal::throttled});
+  const load_signal signal = load_of(result);
+  if (!queue_.done(signal, info.sent_at, now.steady)) return;
+  emit(events::pacing_changed{queue_.rate(), queue_.window(), signal == load_signal::throttled});
 }
 
 void engine::on_response(std::uint64_t request, const transport_result& result, instant now) {
