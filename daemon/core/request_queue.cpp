@@ -20,10 +20,9 @@ bool is_dismissal(std::size_t c) {
 
 request_queue::request_queue(unsigned connections, double rate_limit)
     : connections_(std::max(1u, connections)),
-      pacer_(connections, rate_limit),
-      limiter_(rate_limit, std::max(1u, connections)),
-      ceiling_(rate_limit, std::max(1u, connections)),
-      burst_(std::max(1u, connections)) {}
+      pacer_(connections_, rate_limit),
+      limiter_(rate_limit, connections_),
+      ceiling_(rate_limit, connections_) {}
 
 void request_queue::push(request_class c, std::uint64_t id, bool retry) {
   auto& l = queues_[static_cast<std::size_t>(c)];
@@ -67,7 +66,7 @@ std::optional<std::uint64_t> request_queue::pop(steady_ms now, bool gate_dismiss
 bool request_queue::done(load_signal signal, steady_ms sent_at, steady_ms now) {
   if (in_flight_ > 0) --in_flight_;
   if (!pacer_.on_answer(signal, sent_at, now)) return false;
-  limiter_.set_rate(pacer_.rate(), std::min(burst_, pacer_.window()));
+  limiter_.set_rate(pacer_.rate(), std::min(connections_, pacer_.window()));
   return true;
 }
 

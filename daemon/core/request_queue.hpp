@@ -58,11 +58,10 @@ class request_queue {
   };
   std::array<lanes, request_classes> queues_;
   unsigned in_flight_ = 0;
-  unsigned connections_;
+  unsigned connections_;  // also the rate limiters' burst
   pacer pacer_;
   rate_limiter limiter_;  // at the pacer's rate; every request takes a token
   rate_limiter ceiling_;  // at api.rate_limit: all that holds a lookup
-  unsigned burst_;
   steady_ms wake_at_ = steady_never;
 };
 
