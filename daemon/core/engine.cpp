@@ -169,8 +169,7 @@ void engine::on_timer(instant now) {
   if (round_ && round_->retry_at <= now.steady) {
     round_->retry_at = steady_never;
     // A status page that failed waits for the retry budget; a lookup page never does.
-    enqueue(round_->lookup ? request_class::lookup_page : request_class::status_page,
-            http_method::get, round_->pager.target(), {}, {}, !round_->lookup);
+    enqueue_page(!round_->lookup);
   }
   if (schedule_wake_ <= now.steady) fire_due_slots(now);
   settle(now);

@@ -123,6 +123,7 @@ class engine {
     std::string key;  // the run id, or the task id of a foreign dismissal
     steady_ms sent_at = 0;
     bool sent = false;
+    std::uint64_t round = 0;  // a page: the list round it belongs to
   };
   struct pending_start {
     std::string job;
@@ -180,6 +181,8 @@ class engine {
   // List rounds (engine_rounds.cpp).
   bool dismissals_gated() const;
   void maybe_start_round(instant now);
+  void enqueue_page(bool retry);
+  std::vector<std::string> abandon_round();
   void on_page_answer(const request_info&, const transport_result&, instant now);
   void route_page(const task_page&, instant now);
   void finish_round(bool complete, const api_failure* failure, instant now);

@@ -13,7 +13,7 @@ bool engine::dismissals_gated() const {
 }
 
 void engine::maybe_start_round(instant now) {
-  if (round_ || concluding_ || stopping_) return;
+  if ((round_ && round_->lookup) || concluding_ || stopping_) return;
   // The census and the sweep are lookups too: they must not miss a task because a dismissal
   // shifted a page.
   const bool may_read = now.steady >= sweep_not_before_;
@@ -26,11 +26,16 @@ void engine::maybe_start_round(instant now) {
   if (lookup) {
     // The gate is closed; the round starts once the dismissals already sent have answered.
     if (dismissing_ > 0) return;
-  } else if (status_next_.empty() ||
+  } else if (round_ || status_next_.empty() ||
              now.steady < last_status_round_ + cfg_.polling.initial_delay.count()) {
     // Status rounds start at most once per initial_delay: every poll due meanwhile joins.
     return;
   }
+  // A status round in progress gives way to a lookup, which starts over from the first page:
+  // its pages wait behind submissions, and a lookup that waited for it to end could read the
+  // list after its task had finished and no longer showed the body (seen: 22 s behind a batch).
+  // The polls it had not answered yet join the lookup's round.
+  std::vector<std::string> carried = round_ ? abandon_round() : std::vector<std::string>{};
   round_.emplace(cfg_.api.base_url);
   round_->id = next_round_++;
   round_->lookup = lookup;
@@ -40,16 +45,34 @@ void engine::maybe_start_round(instant now) {
   // the task. Polls due now join any round.
   round_->lookup_runs = std::move(lookup_next_);
   lookup_next_.clear();
-  round_->status_runs = std::move(status_next_);
+  round_->status_runs = std::move(carried);
+  round_->status_runs.insert(round_->status_runs.end(), status_next_.begin(), status_next_.end());
   status_next_.clear();
   for (const auto& run : round_->status_runs)
     if (auto it = runs_.find(run); it != runs_.end()) it->second.list_round = round_->id;
-  enqueue(lookup ? request_class::lookup_page : request_class::status_page, http_method::get,
-          round_->pager.target(), {}, {});
+  enqueue_page(false);
+}
+
+void engine::enqueue_page(bool retry) {
+  const auto id = enqueue(round_->lookup ? request_class::lookup_page : request_class::status_page,
+                          http_method::get, round_->pager.target(), {}, {}, retry);
+  requests_.at(id).round = round_->id;
+}
+
+std::vector<std::string> engine::abandon_round() {
+  round_state old = std::move(*round_);
+  round_.reset();
+  // Its page not sent yet never leaves; the answer to one in flight is ignored (on_page_answer).
+  std::erase_if(requests_, [&](const auto& r) { return !r.second.sent && r.second.round == old.id; });
+  std::vector<std::string> waiting;
+  for (auto& run : old.status_runs)
+    if (auto it = runs_.find(run); it != runs_.end() && it->second.list_round == old.id)
+      waiting.push_back(std::move(run));
+  return waiting;
 }
 
 void engine::on_page_answer(const request_info& info, const transport_result& result, instant now) {
-  if (!round_) return;  // stopped meanwhile
+  if (!round_ || info.round != round_->id) return;  // stopped, or the round was abandoned
   auto answer = page_answer(result, "GET " + info.target, wall(now));
   list_pager::step step;
   if (answer) {
@@ -61,8 +84,7 @@ void engine::on_page_answer(const request_info& info, const transport_result& re
   }
   switch (step.what) {
     case list_pager::verdict::next_page:
-      enqueue(round_->lookup ? request_class::lookup_page : request_class::status_page,
-              http_method::get, round_->pager.target(), {}, {});
+      enqueue_page(false);
       return;
     case list_pager::verdict::retry_later:
       round_->retry_at = step.retry_at;

@@ -198,6 +198,47 @@ TEST(Engine, ATaskMissingFromTheStatusListIsPolledItself) {
   EXPECT_EQ(d.sent[0].target, "/api/tasks/tk-2/");
 }
 
+TEST(Engine, AStatusRoundInProgressGivesWayToALookup) {
+  // Two open tasks are polled by a list round; job-2 has not been submitted yet.
+  config cfg = make_config(3);
+  cfg.polling.list_above = 1;
+  std::vector<journal_record> j{batch_record{"b-1", {"job-0", "job-1", "job-2"}, wall0}};
+  for (int i = 0; i < 2; ++i) {
+    j.push_back(intent("r-" + std::to_string(i), i, "b-1"));
+    j.push_back(
+        submitted_record{"r-" + std::to_string(i), "tk-" + std::to_string(i), false, wall0});
+  }
+  driver d(cfg, state_of(j));
+  d.e.start_batch({}, d.now());
+  d.drain();
+  d.sync();
+  ASSERT_EQ(d.sent.size(), 2u) << "the status round's first page and job-2's POST";
+  auto post = d.sent[0].method == http_method::post ? d.take(0) : d.take(1);
+  auto status_page = d.take(0);
+  ASSERT_EQ(status_page.target, "/api/tasks/");
+  transport_result broken;
+  broken.ec = make_error_code(boost::system::errc::connection_reset);
+  broken.maybe_sent = true;
+  d.reply(post, broken);
+  ASSERT_EQ(d.sent.size(), 1u) << "the lookup does not wait for the status round to end";
+  auto lookup_page = d.take();
+  EXPECT_EQ(lookup_page.target, "/api/tasks/") << "it reads the list from its first page";
+  // The abandoned round's page answers late: nothing follows from it.
+  json::object first{{"count", 30}, {"next", "https://api.test/api/tasks/?page=2"}};
+  first["results"] = json::array{json::parse(task_json("tk-0", "pending"))};
+  d.reply(status_page, answer(200, json::serialize(first)));
+  EXPECT_TRUE(d.sent.empty()) << "no page 2 of the abandoned round";
+  // The lookup's list holds job-2's task with its body, and answers both polls.
+  const auto body = body_of(2);
+  json::array list{json::parse(task_json("tk-0", "done")), json::parse(task_json("tk-1", "done")),
+                   json::parse(task_json("tk-2", "pending", &body))};
+  d.reply(lookup_page, answer(200, json::serialize(list)));
+  EXPECT_EQ(d.count_records<finished_record>(), 2u) << "the polls joined the lookup's round";
+  ASSERT_EQ(d.count_records<submitted_record>(), 1u);
+  EXPECT_TRUE(std::get<submitted_record>(d.records.back()).adopted);
+  EXPECT_EQ(d.count_records<resubmit_record>(), 0u);
+}
+
 TEST(Engine, ForeignDismissalsAreBoundedAndWaitForTheLookup) {
   config cfg = make_config(1);
   cfg.polling.dismiss_foreign = true;
