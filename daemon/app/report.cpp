@@ -124,7 +124,7 @@ void print_status_json(std::ostream& out, const std::filesystem::path& journal,
                                    {"timezone", s.timezone},
                                    {"next_fire", std::move(next)},
                                    {"fires_at_start", s.next_fire_at_start},
-                                   {"missed", s.missed ? js::value(*s.missed) : js::value(nullptr)}});
+                                   {"missed", s.missed}});
   }
   for (const auto& b : v.open_batches) batches.emplace_back(b);
   doc["open"] = std::move(open);
@@ -183,7 +183,7 @@ void print_status_text(std::ostream& out, const std::filesystem::path& journal,
       std::string next = s.next_fire_at_start ? "when serve starts"
                          : s.next_fire        ? format_utc(*s.next_fire)
                                               : "never";
-      t.add({s.job, s.schedule, s.timezone, next, s.missed ? std::to_string(*s.missed) : "-"});
+      t.add({s.job, s.schedule, s.timezone, next, std::to_string(s.missed)});
     }
     out << t.render();
   }

@@ -173,6 +173,8 @@ std::optional<std::string> journal_state::apply_record(Record&& record) {
         s->duplicate_tasks.push_back(pass<Record>(t));
   } else if (auto* r = std::get_if<slot_record>(&record)) {
     slot_state& s = slots_[r->job];
+    // A changed schedule starts afresh (schedule_book): what the old one missed is history.
+    if (s.schedule != r->schedule) s.missed = 0;
     s.schedule = r->schedule;
     s.last_slot = r->slot;
     s.last_outcome = r->outcome;

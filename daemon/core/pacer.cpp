@@ -30,7 +30,7 @@ unsigned pacer::window() const {
 bool pacer::on_answer(load_signal signal, steady_ms sent_at, steady_ms now) {
   if (signal == load_signal::neutral) return false;
   if (sent_at <= decreased_at_) return false;
-  static_assert(recent_answers == 32, "recent_ is a 32-bit ring");
+  static_assert(recent_answers == 64, "recent_ is a 64-bit ring");
   recent_ = (recent_ << 1) | (signal == load_signal::throttled ? 1u : 0u);
   if (signal == load_signal::throttled &&
       static_cast<unsigned>(std::popcount(recent_)) >= throttle_share) {

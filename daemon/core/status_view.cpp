@@ -33,15 +33,11 @@ void estimate_polls(open_task_row& row, const polling_config& p, unix_ms now) {
   row.polls = polls;
 }
 
-// Slots the journal logged as missed for `job`. The journal has no slot records yet (they come
-// with the scheduler): until then the count is unknown, not zero.
-std::optional<std::uint64_t> missed_slots(const journal_state&, const std::string&) {
-  return std::nullopt;
-}
-
-// The last slot the journal holds for `job`, from which @every counts; none yet (see above).
-std::optional<sys_seconds> last_slot(const journal_state&, const std::string&) {
-  return std::nullopt;
+// What the journal's slot records say of `job` under its current schedule: a slot of another
+// schedule says nothing about this one (schedule_book starts such a job afresh too).
+const slot_state* slots_of(const journal_state& state, const job_config& job) {
+  const auto it = state.slots().find(job.name);
+  return it != state.slots().end() && it->second.schedule == *job.schedule ? &it->second : nullptr;
 }
 
 }  // namespace
@@ -124,12 +120,20 @@ status_view make_status_view(const journal_state& state, const config& cfg,
     row.job = j.name;
     row.schedule = *j.schedule;
     row.timezone = j.timezone == job_timezone::local ? "local" : "utc";
-    const auto last = last_slot(state, j.name);
-    if (j.parsed_schedule->is_every() && !last)
-      row.next_fire_at_start = true;
-    else
-      row.next_fire = next_fire(*j.parsed_schedule, last ? *last : now_tp, j.timezone);
-    row.missed = missed_slots(state, j.name);
+    const slot_state* slots = slots_of(state, j);
+    if (j.parsed_schedule->is_every()) {
+      // @every counts from the last slot; none yet: the first fires when serve starts.
+      if (slots)
+        row.next_fire = next_fire(*j.parsed_schedule,
+                                  sys_seconds(std::chrono::floor<std::chrono::seconds>(
+                                      std::chrono::milliseconds(slots->last_slot))),
+                                  j.timezone);
+      else
+        row.next_fire_at_start = true;
+    } else {
+      row.next_fire = next_fire(*j.parsed_schedule, now_tp, j.timezone);
+    }
+    row.missed = slots ? slots->missed : 0;
     v.schedules.push_back(std::move(row));
   }
 

@@ -42,9 +42,9 @@ struct schedule_row {
   std::string job, schedule, timezone;
   std::optional<sys_seconds> next_fire;  // nullopt: never (or beyond the search horizon)
   bool next_fire_at_start = false;       // @every that never fired: it fires when serve starts
-  // Slots logged as missed. nullopt while the journal keeps no slot records for the job (slot
-  // records come with the scheduler; missed_slots() in status_view.cpp is where they are read).
-  std::optional<std::uint64_t> missed;
+  // Slots that passed unrun (the daemon was down longer than catch_up), in total, under the
+  // job's current schedule: the journal's slot records count them.
+  std::uint64_t missed = 0;
 };
 
 struct status_view {

@@ -136,9 +136,49 @@ TEST(StatusView, SchedulesShowTheirNextFire) {
   ASSERT_TRUE(v.schedules[0].next_fire);
   EXPECT_EQ(format_utc(*v.schedules[0].next_fire), "2026-12-03T03:00:00Z");
   EXPECT_EQ(v.schedules[0].timezone, "utc");
-  EXPECT_FALSE(v.schedules[0].missed) << "no slot records: unknown, not zero";
+  EXPECT_EQ(v.schedules[0].missed, 0u) << "no slot records: nothing missed";
   EXPECT_EQ(v.schedules[1].job, "often");
   EXPECT_TRUE(v.schedules[1].next_fire_at_start);
+}
+
+TEST(StatusView, SlotRecordsGiveMissedSlotsAndTheNextEveryFire) {
+  config cfg = polling_2s_doubling();
+  cfg.jobs.resize(2);
+  cfg.jobs[0].name = "nightly";
+  cfg.jobs[0].schedule = "0 3 * * *";
+  cfg.jobs[0].parsed_schedule = parse_schedule("0 3 * * *").value();
+  cfg.jobs[1].name = "often";
+  cfg.jobs[1].schedule = "@every 6h";
+  cfg.jobs[1].parsed_schedule = parse_schedule("@every 6h").value();
+  const auto day = std::chrono::sys_days(std::chrono::year(2026) / 12 / 2);
+  const auto ms = [](std::chrono::system_clock::time_point t) -> unix_ms {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  };
+  journal_state s;
+  apply_all(s, {slot_record{"nightly", "0 3 * * *", ms(day - 24h + 3h), slot_outcome::missed, 2, 0},
+                slot_record{"nightly", "0 3 * * *", ms(day + 3h), slot_outcome::fired, 1, 0},
+                slot_record{"often", "@every 6h", ms(day + 1h), slot_outcome::fired, 0, 0}});
+  auto v = make_status_view(s, cfg, day + 5h);
+  ASSERT_EQ(v.schedules.size(), 2u);
+  EXPECT_EQ(v.schedules[0].missed, 3u) << "the totals of every slot record";
+  ASSERT_TRUE(v.schedules[0].next_fire);
+  EXPECT_EQ(format_utc(*v.schedules[0].next_fire), "2026-12-03T03:00:00Z");
+  EXPECT_FALSE(v.schedules[1].next_fire_at_start) << "it fired before: counts from that slot";
+  ASSERT_TRUE(v.schedules[1].next_fire);
+  EXPECT_EQ(format_utc(*v.schedules[1].next_fire), "2026-12-02T07:00:00Z");
+
+  // The schedule changed since: its slots, and what they missed, say nothing any more.
+  cfg.jobs[0].schedule = "0 4 * * *";
+  cfg.jobs[0].parsed_schedule = parse_schedule("0 4 * * *").value();
+  v = make_status_view(s, cfg, day + 5h);
+  EXPECT_EQ(v.schedules[0].missed, 0u);
+}
+
+TEST(JournalStateSlots, AChangedScheduleStartsTheMissedCountAfresh) {
+  journal_state s;
+  apply_all(s, {slot_record{"j", "0 3 * * *", 1000, slot_outcome::missed, 5, 0},
+                slot_record{"j", "0 4 * * *", 2000, slot_outcome::fired, 1, 0}});
+  EXPECT_EQ(s.slots().at("j").missed, 1u);
 }
 
 }  // namespace
