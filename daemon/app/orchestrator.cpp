@@ -34,6 +34,7 @@ orchestrator::orchestrator(config cfg, secret key, journal_file file)
       journal_(ioc_.get_executor(), std::move(file)),
       timer_(ioc_),
       watchdog_(ioc_),
+      status_timer_(ioc_),
       signals_(ioc_, SIGINT, SIGTERM),
       hup_(ioc_),
       metrics_(ZEFORTD_VERSION) {
@@ -211,6 +212,7 @@ void orchestrator::shut_edges() {
   hup_.cancel(ec);
   timer_.cancel();
   watchdog_.cancel();
+  status_timer_.cancel();
   pool_.shutdown();
   if (metrics_listener_) metrics_listener_->stop();
 }
@@ -220,24 +222,34 @@ void orchestrator::on_event(const event& e) {
     notifier_.stopping();
     return;
   }
-  if (!std::holds_alternative<events::run_ended>(e) &&
-      !std::holds_alternative<events::submitted>(e))
+  if (!notifier_.active()) return;
+  // The busiest events change nothing the Status: line says.
+  if (std::holds_alternative<events::request_done>(e) || std::holds_alternative<events::polled>(e) ||
+      std::holds_alternative<events::pacing_changed>(e))
     return;
-  // STATUS= when the counts change, at most once a second (the watchdog tick sends the rest).
-  status_dirty_ = true;
-  const auto t = std::chrono::steady_clock::now();
-  if (t - last_status_ >= std::chrono::seconds(1)) {
-    last_status_ = t;
-    status_dirty_ = false;
-    notifier_.status(status_line());
-  }
+  status_.on_event(e, now().wall);
+  publish_status();
 }
 
 std::string orchestrator::status_line() const {
-  const auto jobs = engine_->configuration().jobs.size();
-  const auto open = engine_->open_runs();
-  return std::to_string(jobs) + (jobs == 1 ? " job, " : " jobs, ") + std::to_string(open) +
-         (open == 1 ? " open run" : " open runs");
+  const service_facts facts{engine_->configuration().jobs.size(), engine_->open_runs(),
+                            engine_->next_fire()};
+  return status_.line(facts, now().wall);
+}
+
+void orchestrator::publish_status() {
+  if (!notifier_.active() || done_) return;
+  const instant t = now();
+  if (auto line = status_.due(status_line(), t.steady)) notifier_.status(*line);
+  const steady_ms retry = status_.retry_at();
+  if (retry == steady_never || status_timer_armed_) return;
+  // At most once a second: the newest line goes when its second has passed.
+  status_timer_armed_ = true;
+  status_timer_.expires_after(std::chrono::milliseconds(std::max<steady_ms>(0, retry - t.steady)));
+  status_timer_.async_wait([this](boost::system::error_code ec) {
+    status_timer_armed_ = false;
+    if (!ec) publish_status();
+  });
 }
 
 void orchestrator::watch_signals(bool serving) {
@@ -280,11 +292,7 @@ void orchestrator::reload() {
 asio::awaitable<void> orchestrator::feed_watchdog(std::chrono::microseconds period) {
   while (!done_) {
     notifier_.watchdog();
-    if (status_dirty_) {
-      status_dirty_ = false;
-      last_status_ = std::chrono::steady_clock::now();
-      notifier_.status(status_line());
-    }
+    publish_status();  // "today" and the next fire move on without an event
     watchdog_.expires_after(period);
     auto [ec] = co_await watchdog_.async_wait(use_tuple);
   }

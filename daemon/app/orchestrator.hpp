@@ -16,6 +16,7 @@
 #include "core/config.hpp"
 #include "core/engine.hpp"
 #include "core/metrics.hpp"
+#include "core/service_status.hpp"
 #include "net/api_client.hpp"
 #include "net/https_pool.hpp"
 #include "net/metrics_listener.hpp"
@@ -58,6 +59,7 @@ class orchestrator {
   asio::awaitable<void> feed_watchdog(std::chrono::microseconds period);
   void shut_edges();
   std::string status_line() const;
+  void publish_status();
   void listen_for_metrics(const config& cfg);
   instant now() const;
 
@@ -71,6 +73,7 @@ class orchestrator {
   std::unique_ptr<engine> engine_;
   asio::steady_timer timer_;     // the engine's one timer
   asio::steady_timer watchdog_;  // sd_notify WATCHDOG=1 from the event loop itself
+  asio::steady_timer status_timer_;  // a changed STATUS= held back by the once-a-second limit
   asio::signal_set signals_;
   asio::signal_set hup_;
   service_notifier notifier_;
@@ -81,8 +84,8 @@ class orchestrator {
   bool done_ = false;
   int exit_status_ = 0;
   std::exception_ptr fatal_;
-  std::chrono::steady_clock::time_point last_status_{};
-  bool status_dirty_ = false;
+  service_status status_;  // what STATUS= says, fed by the engine's events
+  bool status_timer_armed_ = false;
 };
 
 }  // namespace zefortd

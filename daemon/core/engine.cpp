@@ -119,17 +119,42 @@ void engine::settle(instant now) {
   if (round_) at = std::min(at, round_->retry_at);
   if (key_paused_ && key_probe_ == 0) at = std::min(at, key_probe_at_);
   if (!round_ && !concluding_ &&
-      (census_needed_ || sweep_needed_ || (cfg_.api.exclusive && !lookup_next_.empty())) &&
+      (census_needed_ || sweep_needed() || (cfg_.api.exclusive && !lookup_next_.empty())) &&
       sweep_not_before_ > now.steady)
     at = std::min(at, sweep_not_before_);
   // A round that waits for the POSTs in flight to conclude holds the next one back: its end
   // settles again, and no timer is needed meanwhile.
-  if (!round_ && !concluding_ && !status_next_.empty())
+  // A time already past needs no timer: the round did not start because a lookup waits for the
+  // dismissals in flight, whose answers settle again (a timer there would spin).
+  if (!round_ && !concluding_ && !status_next_.empty() &&
+      last_status_round_ + cfg_.polling.initial_delay.count() > now.steady)
     at = std::min(at, last_status_round_ + cfg_.polling.initial_delay.count());
   if (at != armed_) {
     armed_ = at;
     actions_.push_back(actions::arm_timer{at});
   }
+}
+
+std::string engine::waiting_on() const {
+  std::string out = std::to_string(runs_.size()) + " runs, " +
+                    std::to_string(requests_.size()) + " requests (" +
+                    std::to_string(dismissing_) + " dismissals in flight), " +
+                    std::to_string(waits_.size()) + " waits, " +
+                    std::to_string(lookup_next_.size()) + " lookups next, " +
+                    std::to_string(status_next_.size()) + " polls next, " +
+                    std::to_string(submits_in_flight_) + " submits in flight, " +
+                    std::to_string(submit_waiters_.size()) + " submit waiters, " +
+                    std::to_string(pending_starts_.size()) + " starts, " +
+                    std::to_string(orphan_watches_.size()) + " orphans, " +
+                    std::to_string(unswept_.size()) + " unswept";
+  if (round_)
+    out += std::string(", round ") + (round_->lookup ? "lookup" : "status") + " with " +
+           std::to_string(round_->lookup_runs.size()) + " lookups";
+  if (concluding_) out += ", concluding on " + std::to_string(held_posts_.size()) + " POSTs";
+  if (census_needed_) out += ", census needed";
+  out += ", armed " + std::to_string(armed_) + ", reads not before " +
+         std::to_string(sweep_not_before_);
+  return out;
 }
 
 // ---- inputs
@@ -193,7 +218,7 @@ void engine::stop(instant now) {
   held_posts_.clear();
   deferred_.clear();
   census_needed_ = false;
-  sweep_needed_ = false;
+  unswept_.clear();
   orphan_watches_.clear();  // still orphans in the journal: watched again on the next start
   waits_ = {};
   schedule_wake_ = steady_never;

@@ -90,6 +90,8 @@ class engine {
   // `zefortd run`: every run of this invocation, in the order they started.
   const std::vector<run_report>& reports() const { return reports_; }
   std::size_t open_runs() const { return runs_.size(); }
+  // What the engine is waiting on, in a line, for a simulation that found it stuck.
+  std::string waiting_on() const;
   bool exited() const { return exited_; }
   bool interrupted() const { return interrupted_; }
   // serve: the next slot of any scheduled job (engine_schedules.cpp).
@@ -263,14 +265,16 @@ class engine {
   // api.exclusive. The census is needed before a batch's (or serve's) first submission; a
   // lookup round that ends while POSTs are in flight waits for their answers before concluding.
   bool census_needed_ = false;
-  // A run was sent again after a doubt: its first POST may have left a task nobody has
-  // identified. A round once the submissions have settled looks for it (a batch waits for it).
-  bool sweep_needed_ = false;
+  // Runs sent again after a doubt whose first POST may have left a task that no conclusive
+  // round has weighed yet. While there are any, a round once the submissions have settled looks
+  // for those tasks (a batch waits for it), and no round adopts by counting: an unknown task
+  // could be one of theirs as well as a waiting run's.
+  std::unordered_set<std::string> unswept_;
+  bool sweep_needed() const { return !unswept_.empty(); }
   steady_ms sweep_not_before_ = 0;  // after a census or sweep failed: not before initial_delay
   std::optional<round_state> concluding_;
   std::unordered_set<std::uint64_t> held_posts_;
   bool held_in_doubt_ = false;  // a held POST failed in doubt: the round cannot attribute
-  std::unordered_set<std::string> resubmitted_;  // runs sent again after a doubt, this process
   // Lookups an inconclusive round put off to the next one, per run (at most max_deferrals).
   std::unordered_map<std::string, unsigned> deferred_;
   static constexpr unsigned max_deferrals = 3;

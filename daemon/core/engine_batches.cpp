@@ -130,7 +130,7 @@ void engine::check_idle(instant now) {
   }
   if (mode_ != mode::batch) return;
   if (!runs_.empty() || !pending_starts_.empty() || !submit_waiters_.empty() ||
-      !requests_.empty() || !orphan_watches_.empty() || concluding_ || round_ || sweep_needed_)
+      !requests_.empty() || !orphan_watches_.empty() || concluding_ || round_ || sweep_needed())
     return;
   finishing_ = true;
   // A batch ends when no run of it is open any more; every job of it has had a run (or is no

@@ -61,11 +61,14 @@ void engine::conclude_round(round_state round, bool conclusive, instant now) {
     return;
   }
   for (const auto& run : waiting) deferred_.erase(run);
-  // A conclusive round has weighed every unknown task: none is left for a sweep to find.
-  sweep_needed_ = false;
-  if (!waiting.empty() && !pending && finished.size() == waiting.size()) {
+  // A conclusive round has weighed every unknown task, the first tasks of the runs sent again
+  // before it among them: none is left for a sweep to find.
+  std::vector<std::string> unswept(unswept_.begin(), unswept_.end());
+  unswept_.clear();
+  if (!waiting.empty() && unswept.empty() && !pending && finished.size() == waiting.size()) {
     // Which is whose cannot be told once the bodies are gone: the oldest intent gets the first
-    // task listed. Each of these jobs was applied once.
+    // task listed. Each of these jobs was applied once. (With a run sent again still unswept,
+    // one of these tasks could be its first one, and counting proves nothing.)
     std::sort(waiting.begin(), waiting.end(), [&](const std::string& a, const std::string& b) {
       return runs_.at(a).machine.state().intent.at < runs_.at(b).machine.state().intent.at;
     });
@@ -74,7 +77,7 @@ void engine::conclude_round(round_state round, bool conclusive, instant now) {
   }
   for (const auto& run : waiting) resubmit_unfound(run, unknown, now);
   // Their first POSTs' tasks, if any, are among the unknown ones, which become orphans now.
-  sweep_needed_ = false;
+  unswept_.clear();
   if (unknown.empty()) return;
   std::vector<journal_record> records;
   for (const auto& t : unknown) records.push_back(orphan_record{t, false, now.wall});
@@ -82,14 +85,10 @@ void engine::conclude_round(round_state round, bool conclusive, instant now) {
   commit_then(std::move(records), [this, unknown](instant n) {
     for (const auto& t : unknown) watch_orphan(t, n);
   });
-  if (waiting.empty()) {
-    // A task of ours that no lookup saw when its run was sent again: one of those runs was
-    // applied twice.
-    std::vector<std::string> owners(resubmitted_.begin(), resubmitted_.end());
-    for (const auto& run : owners)
-      mark_duplicate(run, "sent again after a doubt; an unattributed task of ours appeared later",
-                     unknown, now);
-  }
+  // A run sent again earlier could own one of these tasks: it may have been applied twice.
+  for (const auto& run : unswept)
+    mark_duplicate(run, "sent again after a doubt; an unattributed task of ours appeared later",
+                   unknown, now);
 }
 
 void engine::on_post_settled(std::uint64_t request, const std::string& run, instant now) {

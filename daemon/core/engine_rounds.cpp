@@ -18,7 +18,7 @@ void engine::maybe_start_round(instant now) {
   // shifted a page.
   const bool may_read = now.steady >= sweep_not_before_;
   const bool census = census_needed_ && may_read;
-  const bool sweep = sweep_needed_ && may_read && submits_in_flight_ == 0 &&
+  const bool sweep = sweep_needed() && may_read && submits_in_flight_ == 0 &&
                      pending_starts_.empty() && submit_waiters_.empty();
   // A lookup starts at once, except under api.exclusive after a round failed (see finish_round).
   const bool lookups = !lookup_next_.empty() && (may_read || !cfg_.api.exclusive);
@@ -41,10 +41,13 @@ void engine::maybe_start_round(instant now) {
   round_->lookup = lookup;
   round_->census = census;
   round_->sweep = sweep;
-  // A lookup joins only a round that starts after its POST failed: the list it reads can hold
-  // the task. Polls due now join any round.
-  round_->lookup_runs = std::move(lookup_next_);
-  lookup_next_.clear();
+  // A lookup joins only a lookup round that starts after its POST failed: the list it reads
+  // can hold the task. (A status round, started while reads wait after a failed one, leaves
+  // them waiting.) Polls due now join any round.
+  if (lookup) {
+    round_->lookup_runs = std::move(lookup_next_);
+    lookup_next_.clear();
+  }
   round_->status_runs = std::move(carried);
   round_->status_runs.insert(round_->status_runs.end(), status_next_.begin(), status_next_.end());
   status_next_.clear();
@@ -163,6 +166,8 @@ void engine::finish_round(bool complete, const api_failure* failure, instant now
     poll_now(run);
   }
   round.status_runs.clear();
+  // A status round weighs no unknown task: only a lookup (census, sweep) may conclude anything.
+  if (!round.lookup) return;
   if (!complete) {
     for (const auto& run : round.lookup_runs) {
       auto it = runs_.find(run);
@@ -213,8 +218,7 @@ void engine::resubmit_unfound(const std::string& run, const std::vector<std::str
       emit(events::resubmitted{run, m.state().intent.job, resubmit->reason});
     }
   if (again) {
-    resubmitted_.insert(run);
-    if (cfg_.api.exclusive) sweep_needed_ = true;
+    if (cfg_.api.exclusive) unswept_.insert(run);
     if (!cfg_.api.exclusive)
       mark_duplicate(run,
                      "in doubt and not in the task list, where a task that has finished no "

@@ -42,6 +42,8 @@ class api {
 
   // For the server's own counters (connections).
   counters& count() { return store_.count(); }
+  // For the simulation's diagnosis: which task holds which body.
+  const store& tasks() const { return store_; }
 
  private:
   bool authorized(std::string_view authorization) const;
