@@ -454,38 +454,32 @@ std::uint64_t env_number(const char* name, std::uint64_t otherwise) {
   return v ? std::strtoull(v, nullptr, 10) : otherwise;
 }
 
-TEST(Simulation, SeededScenariosKeepEveryInvariant) {
-  const char* one = std::getenv("ZEFORTD_SIM_SEED");
+// Runs `count` scenarios from seed 1 (or only seed $<seed_var>), stopping at the first that fails.
+void run_scenarios(scenario (*make)(std::uint64_t), const char* seed_var, const char* count_var,
+                   std::uint64_t count) {
+  const char* one = std::getenv(seed_var);
   const std::uint64_t first = one ? std::strtoull(one, nullptr, 10) : 1;
-  const std::uint64_t count = one ? 1 : env_number("ZEFORTD_SIM_SCENARIOS", 2000);
+  count = one ? 1 : env_number(count_var, count);
   for (std::uint64_t seed = first; seed < first + count; ++seed) {
-    const scenario s = make_scenario(seed);
+    const scenario s = make(seed);
     world w(s);
     w.run();
     w.check_invariants();
     if (::testing::Test::HasFailure()) {
-      ADD_FAILURE() << "failing scenario " << s.describe()
-                    << "; replay it with ZEFORTD_SIM_SEED=" << seed;
+      ADD_FAILURE() << "failing scenario " << s.describe() << "; replay it with " << seed_var
+                    << "=" << seed;
       return;
     }
   }
 }
 
+TEST(Simulation, SeededScenariosKeepEveryInvariant) {
+  run_scenarios(make_scenario, "ZEFORTD_SIM_SEED", "ZEFORTD_SIM_SCENARIOS", 2000);
+}
+
 TEST(Simulation, BigExclusiveBatchesOfSubSecondTasksLeaveNothingBehind) {
-  const char* one = std::getenv("ZEFORTD_SIM_BIG_SEED");
-  const std::uint64_t first = one ? std::strtoull(one, nullptr, 10) : 1;
-  const std::uint64_t count = one ? 1 : env_number("ZEFORTD_SIM_BIG_SCENARIOS", 100);
-  for (std::uint64_t seed = first; seed < first + count; ++seed) {
-    const scenario s = make_big_exclusive_scenario(seed);
-    world w(s);
-    w.run();
-    w.check_invariants();
-    if (::testing::Test::HasFailure()) {
-      ADD_FAILURE() << "failing scenario " << s.describe()
-                    << "; replay it with ZEFORTD_SIM_BIG_SEED=" << seed;
-      return;
-    }
-  }
+  run_scenarios(make_big_exclusive_scenario, "ZEFORTD_SIM_BIG_SEED", "ZEFORTD_SIM_BIG_SCENARIOS",
+                100);
 }
 
 }  // namespace
