@@ -114,11 +114,26 @@ TEST(ServiceManager, ReadyWatchdogStatusReloadAndStop) {
   EXPECT_TRUE(manager.until(serve, [](const std::string& d) { return has(d, "READY=1"); }, seen,
                             30s));
 
+  // A broken file: the same round trip, and the running configuration goes on firing.
+  std::ofstream(config, std::ios::trunc) << text << "  - name: [unclosed\n";
+  serve.send(SIGHUP);
+  EXPECT_TRUE(manager.until(serve, [](const std::string& d) { return has(d, "RELOADING=1"); },
+                            seen, 30s));
+  EXPECT_TRUE(manager.until(serve, [](const std::string& d) { return has(d, "READY=1"); }, seen,
+                            30s));
+  const auto before = seen.size();
+  EXPECT_TRUE(manager.until(
+      serve, [](const std::string& d) { return has(d, "STATUS=") && has(d, "next fire 20"); },
+      seen, 30s));
+  EXPECT_GT(seen.size(), before);
+
   serve.send(SIGTERM);
   EXPECT_TRUE(manager.until(serve, [](const std::string& d) { return d == "STOPPING=1"; }, seen,
                             30s));
   const auto stopped = serve.wait(30s);
   EXPECT_TRUE(stopped.exited(0)) << stopped.describe();
+  EXPECT_TRUE(has(stopped.err, "reload failed, keeping the running configuration"))
+      << stopped.describe();
 
   // At most once a second, whatever changed in between (the first with READY=1 aside).
   const auto seconds =
