@@ -10,6 +10,7 @@
 #include <charconv>
 #include <ctime>
 #include <utility>
+#include <vector>
 
 #include "core/failpoint.hpp"
 
@@ -103,6 +104,31 @@ int acquire_lock(file_io& io, const std::filesystem::path& journal) {
   return guard.release();
 }
 
+// A journal that keeps tearing (a disk going bad, a crash loop) would otherwise fill the state
+// directory with copies: the newest few are what anyone investigating needs. Best effort: a
+// copy that cannot be removed is left, and nothing fails for it.
+void prune_broken_copies(const std::filesystem::path& journal) {
+  namespace fs = std::filesystem;
+  const std::string prefix = journal.filename().string() + ".broken-";
+  // Ordered by time stamp, then by the "-N" of copies made within the same second.
+  std::vector<std::pair<std::pair<std::string, unsigned long>, fs::path>> copies;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir_of(journal), ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string rest = name.substr(prefix.size());
+    const std::string stamp = rest.substr(0, rest.find('-'));
+    unsigned long n = 1;
+    if (stamp.size() < rest.size())
+      std::from_chars(rest.data() + stamp.size() + 1, rest.data() + rest.size(), n);
+    copies.push_back({{stamp, n}, it->path()});
+  }
+  if (copies.size() <= broken_copies_kept) return;
+  std::sort(copies.begin(), copies.end());
+  for (std::size_t i = 0; i + broken_copies_kept < copies.size(); ++i)
+    fs::remove(copies[i].second, ec);
+}
+
 // Keeps the file as found beside it before anything is cut, durably: the copy and its
 // directory entry reach the disk before the truncation that makes it the only copy.
 std::filesystem::path keep_copy(file_io& io, const std::filesystem::path& journal) {
@@ -119,6 +145,7 @@ std::filesystem::path keep_copy(file_io& io, const std::filesystem::path& journa
       throw_io(journal, "fsync of the directory after keeping a copy", dec,
                "nothing was cut; start again");
     }
+    prune_broken_copies(journal);
     return to;
   }
 }

@@ -148,6 +148,10 @@ struct journal_check_report {
   std::filesystem::path copy;  // where the file as found was kept
 };
 
+// Copies "<path>.broken-<UTC time>" kept beside a journal at most: making a new one removes
+// the oldest beyond this many.
+inline constexpr std::size_t broken_copies_kept = 5;
+
 // The functions below resolve the path first, as journal_file::open does.
 // Scans without locking or writing. Throws journal_io_error if the file cannot be read.
 journal_check_report check_journal(const std::filesystem::path& path, file_io* io = nullptr);

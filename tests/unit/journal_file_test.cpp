@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iterator>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -188,6 +189,28 @@ TEST_F(JournalFile, TwoRecoveriesInOneSecondKeepBothCopies) {
   spit(path_, image_of(2) + std::string(11, '\x7f'));
   { journal_file j = open(); }
   EXPECT_EQ(with_prefix(dir_, "zefortd.journal.broken-").size(), 2u);
+}
+
+TEST_F(JournalFile, OnlyTheNewestBrokenCopiesAreKept) {
+  // Older copies, as earlier recoveries left them (time stamps sort as times do), and a file
+  // that only looks alike.
+  const std::vector<std::string> old = {"20240101T000000Z", "20240101T000000Z-2",
+                                        "20240101T000000Z-10", "20250101T000000Z",
+                                        "20250601T000000Z", "20260101T000000Z"};
+  for (const auto& stamp : old) spit(dir_ / ("zefortd.journal.broken-" + stamp), stamp);
+  spit(dir_ / "other.journal.broken-20200101T000000Z", "not ours");
+  spit(path_, image_of(2) + std::string(10, '\0'));
+  { journal_file j = open(); }
+  auto copies = with_prefix(dir_, "zefortd.journal.broken-");
+  ASSERT_EQ(copies.size(), broken_copies_kept);
+  std::set<std::string> names;
+  for (const auto& c : copies) names.insert(c.filename().string().substr(23));
+  // The oldest two went: the first of 2024 and its "-2"; "-10" came after them.
+  EXPECT_FALSE(names.count("20240101T000000Z"));
+  EXPECT_FALSE(names.count("20240101T000000Z-2"));
+  EXPECT_TRUE(names.count("20240101T000000Z-10"));
+  EXPECT_TRUE(names.count("20260101T000000Z"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "other.journal.broken-20200101T000000Z"));
 }
 
 TEST_F(JournalFile, EmptyOrTornHeaderBecomesAFreshJournal) {
