@@ -94,6 +94,16 @@ void append_hex(std::string& out, unsigned char c) {
 
 }  // namespace
 
+std::string cut_text(std::string text, std::size_t max, std::string_view mark) {
+  if (text.size() <= max) return text;
+  std::size_t n = max;
+  // Back up to the byte that starts a character: never half a UTF-8 sequence.
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+  text.resize(n);
+  text += mark;
+  return text;
+}
+
 std::string sanitize_server_text(std::string_view text, const secret& key, std::size_t max_length) {
   std::string clean(text);
   if (!key.empty()) {

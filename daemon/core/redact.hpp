@@ -24,4 +24,7 @@ inline constexpr std::string_view redacted_marker = "[redacted]";
 std::string sanitize_server_text(std::string_view text, const secret& key,
                                  std::size_t max_length = max_server_text);
 
+// `text` cut to at most `max` bytes between UTF-8 characters, followed by `mark` when cut.
+std::string cut_text(std::string text, std::size_t max, std::string_view mark = "…");
+
 }  // namespace zefortd

@@ -10,6 +10,8 @@
 #include <ctime>
 #include <vector>
 
+#include "core/redact.hpp"
+
 namespace zefortd {
 
 retry_verdict classify_status(http_method_kind method, unsigned status) {
@@ -214,14 +216,6 @@ std::string redact_credentials(std::string_view s) {
   return out;
 }
 
-std::string truncate(std::string s, std::size_t limit) {
-  if (s.size() <= limit) return s;
-  std::size_t cut = limit;
-  // Do not split a UTF-8 sequence: back up to the byte that starts one.
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  s.resize(cut);
-  return s + "...";
-}
 
 std::string_view hint(unsigned status) {
   if (status == 401 || status == 403) return "(check the API key)";
@@ -239,7 +233,7 @@ std::string describe_status(unsigned status, std::string_view reason, std::strin
   std::string detail = redact_credentials(one_line(body_detail(body)));
   const std::size_t budget =
       max_description - std::min(max_description, head.size() + tail.size() + 3);
-  detail = truncate(std::move(detail), budget);
+  detail = cut_text(std::move(detail), budget, "...");
 
   std::string out = std::move(head);
   if (!detail.empty()) (out += ": ") += detail;

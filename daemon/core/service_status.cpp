@@ -3,6 +3,7 @@
 
 #include <type_traits>
 
+#include "core/redact.hpp"
 #include "core/text_table.hpp"
 
 namespace zefortd {
@@ -22,17 +23,6 @@ bool failed(run_outcome o) {
     default:
       return true;
   }
-}
-
-// The messages are cleaned already (core/redact.hpp: valid UTF-8, no control characters); cut
-// on a character boundary.
-std::string cut(std::string s, std::size_t max) {
-  if (s.size() <= max) return s;
-  std::size_t n = max;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  s.resize(n);
-  s += "…";
-  return s;
 }
 
 // "07:41:02Z": the time of day is enough beside "today"; older errors carry their date.
@@ -81,7 +71,8 @@ void service_status::note_error(std::string_view job, std::string_view what,
   if (!job.empty()) (e += job) += ": ";
   if (!what.empty()) (e += what) += ": ";
   e += message;
-  last_error_ = cut(std::move(e), max_error_bytes);
+  // Cleaned already (core/redact.hpp): valid UTF-8, no control characters.
+  last_error_ = cut_text(std::move(e), max_error_bytes);
   last_error_at_ = now;
 }
 

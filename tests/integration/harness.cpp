@@ -274,6 +274,18 @@ std::vector<job_spec> numbered_jobs(int n, const std::string& tag) {
   return jobs;
 }
 
+fs::path scheduled_config(const sandbox& sb, const temp_dir& dir) {
+  auto file = write_config(dir / "zefortd.yaml", options_for(sb, dir.path()),
+                           {example_job("tick", "every second")});
+  std::string text = read_file(file);
+  const std::string entry = "  - name: tick\n";
+  const auto at = text.find(entry);
+  EXPECT_NE(at, std::string::npos) << text;
+  text.insert(at + entry.size(), "    schedule: \"@every 1s\"\n");
+  std::ofstream(file, std::ios::trunc) << text;
+  return file;
+}
+
 fs::path write_config(const fs::path& file, const config_options& o,
                       const std::vector<job_spec>& jobs) {
   std::ostringstream y;

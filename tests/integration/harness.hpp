@@ -108,6 +108,8 @@ fs::path write_config(const fs::path& file, const config_options& options,
                       const std::vector<job_spec>& jobs);
 // The usual configuration against `sb`: its CA, a journal beside the file.
 config_options options_for(const sandbox& sb, const fs::path& dir);
+// One job, "tick", scheduled "@every 1s", against `sb`, in `dir`.
+fs::path scheduled_config(const sandbox& sb, const temp_dir& dir);
 
 // What a finished (or killed) process left.
 struct process_result {

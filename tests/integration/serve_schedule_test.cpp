@@ -22,18 +22,6 @@ std::vector<std::string> fired_slots(const std::string& err) {
   return out;
 }
 
-fs::path scheduled_config(const sandbox& sb, const temp_dir& dir) {
-  auto file = write_config(dir / "zefortd.yaml", options_for(sb, dir.path()),
-                           {example_job("tick", "every second")});
-  std::string text = read_file(file);
-  const std::string entry = "  - name: tick\n";
-  const auto at = text.find(entry);
-  EXPECT_NE(at, std::string::npos) << text;
-  text.insert(at + entry.size(), "    schedule: \"@every 1s\"\n");
-  std::ofstream(file, std::ios::trunc) << text;
-  return file;
-}
-
 TEST(ServeSchedule, EverySecondFiresSkipsWhileOpenAndNeverTwiceAcrossKillNine) {
   temp_dir dir;
   // A task stays pending 2.5 s: the slots of the next two seconds find it open.

@@ -72,14 +72,8 @@ TEST(ServiceManager, ReadyWatchdogStatusReloadAndStop) {
   temp_dir dir;
   // Tasks pending 2.5 s: at any moment of the test a task is open.
   sandbox sb(dir.path(), {"--task-duration", "2500ms", "--quiet"});
-  auto config = write_config(dir / "zefortd.yaml", options_for(sb, dir.path()),
-                             {example_job("tick", "every second")});
-  std::string text = read_file(config);
-  const std::string entry = "  - name: tick\n";
-  const auto at = text.find(entry);
-  ASSERT_NE(at, std::string::npos) << text;
-  text.insert(at + entry.size(), "    schedule: \"@every 1s\"\n");
-  std::ofstream(config, std::ios::trunc) << text;
+  const auto config = scheduled_config(sb, dir);
+  const std::string text = read_file(config);
 
   notify_socket manager(dir / "notify");
   auto env = key_env();
