@@ -49,8 +49,13 @@ TEST(Metrics, RunServesMetricsWhileItWorksAnd404Elsewhere) {
                                           numbered_jobs(3)),
                              "127.0.0.1:" + std::to_string(port));
   child z(ZEFORTD_BIN, {"run", "-c", config.string()}, key_env());
+  // The three submissions finish in any order, so wait for all three lines, not for job-2's.
+  int submitted = 0;
   ASSERT_TRUE(z.wait_for_stderr_line(
-      [](std::string_view l) { return l.find("job-2: submitted") != std::string_view::npos; },
+      [&submitted](std::string_view l) {
+        if (l.find(": submitted, task") != std::string_view::npos) ++submitted;
+        return submitted == 3;
+      },
       std::chrono::steady_clock::now() + std::chrono::seconds(60)));
   const std::string url = "http://127.0.0.1:" + std::to_string(port);
   const std::string scraped =
