@@ -8,43 +8,17 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <ctime>
 #include <utility>
 #include <vector>
 
 #include "core/failpoint.hpp"
+#include "storage/broken_copies.hpp"
+#include "storage/journal_paths.hpp"
 
 namespace zefortd {
 namespace {
 
 constexpr mode_t journal_mode = 0640;  // readable by the service's group, for `zefortd status`
-
-std::filesystem::path sibling(const std::filesystem::path& journal, std::string_view suffix) {
-  std::filesystem::path p = journal;
-  p += suffix;
-  return p;
-}
-
-std::filesystem::path dir_of(const std::filesystem::path& journal) {
-  std::filesystem::path dir = journal.parent_path();
-  return dir.empty() ? std::filesystem::path(".") : dir;
-}
-
-std::string utc_stamp() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
-}
-
-[[noreturn]] void throw_io(const std::filesystem::path& journal, const std::string& action,
-                           std::error_code ec, std::string_view advice) {
-  std::string m = "journal " + journal.string() + ": " + action + " failed: " + ec.message();
-  if (!advice.empty()) m.append("; ").append(advice);
-  throw journal_io_error(m, ec);
-}
 
 // Closes on scope exit unless released; for descriptors not yet owned by a journal_file.
 struct owned_fd {
@@ -78,13 +52,13 @@ int acquire_lock(file_io& io, const std::filesystem::path& journal) {
   const std::filesystem::path lock_path = sibling(journal, ".lock");
   int fd = -1;
   if (auto ec = io.open(lock_path, O_RDWR | O_CREAT, 0644, fd)) {
-    throw_io(journal, "opening lock file " + lock_path.string(), ec,
-             "check that the directory exists and is writable by zefortd");
+    throw_journal_io(journal, "opening lock file " + lock_path.string(), ec,
+                     "check that the directory exists and is writable by zefortd");
   }
   owned_fd guard(io, fd);
   if (auto ec = io.lock_exclusive(fd)) {
     if (ec.value() != EWOULDBLOCK) {
-      throw_io(journal, "locking " + lock_path.string(), ec, "check the file system");
+      throw_journal_io(journal, "locking " + lock_path.string(), ec, "check the file system");
     }
     std::string text;
     std::string pid = "unknown";
@@ -97,57 +71,12 @@ int acquire_lock(file_io& io, const std::filesystem::path& journal) {
                         pid + "); stop it first, or give this one another state.journal");
   }
   const std::string pid = std::to_string(::getpid()) + "\n";
-  if (auto ec = io.ftruncate(fd, 0)) throw_io(journal, "clearing " + lock_path.string(), ec, "");
+  if (auto ec = io.ftruncate(fd, 0))
+    throw_journal_io(journal, "clearing " + lock_path.string(), ec, "");
   if (auto ec = io.write_all(fd, pid)) {
-    throw_io(journal, "writing the pid to " + lock_path.string(), ec, "check free space");
+    throw_journal_io(journal, "writing the pid to " + lock_path.string(), ec, "check free space");
   }
   return guard.release();
-}
-
-// A journal that keeps tearing (a disk going bad, a crash loop) would otherwise fill the state
-// directory with copies: the newest few are what anyone investigating needs. Best effort: a
-// copy that cannot be removed is left, and nothing fails for it.
-void prune_broken_copies(const std::filesystem::path& journal) {
-  namespace fs = std::filesystem;
-  const std::string prefix = journal.filename().string() + ".broken-";
-  // Ordered by time stamp, then by the "-N" of copies made within the same second.
-  std::vector<std::pair<std::pair<std::string, unsigned long>, fs::path>> copies;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir_of(journal), ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name.rfind(prefix, 0) != 0) continue;
-    const std::string rest = name.substr(prefix.size());
-    const std::string stamp = rest.substr(0, rest.find('-'));
-    unsigned long n = 1;
-    if (stamp.size() < rest.size())
-      std::from_chars(rest.data() + stamp.size() + 1, rest.data() + rest.size(), n);
-    copies.push_back({{stamp, n}, it->path()});
-  }
-  if (copies.size() <= broken_copies_kept) return;
-  std::sort(copies.begin(), copies.end());
-  for (std::size_t i = 0; i + broken_copies_kept < copies.size(); ++i)
-    fs::remove(copies[i].second, ec);
-}
-
-// Keeps the file as found beside it before anything is cut, durably: the copy and its
-// directory entry reach the disk before the truncation that makes it the only copy.
-std::filesystem::path keep_copy(file_io& io, const std::filesystem::path& journal) {
-  const std::string base = sibling(journal, ".broken-" + utc_stamp()).string();
-  for (int i = 1;; ++i) {
-    const std::filesystem::path to = i == 1 ? base : base + "-" + std::to_string(i);
-    const std::error_code ec = io.copy_file(journal, to);
-    if (ec == std::errc::file_exists && i < 100) continue;
-    if (ec) {
-      throw_io(journal, "keeping a copy at " + to.string(), ec,
-               "nothing was cut; free some space and start again");
-    }
-    if (auto dec = io.fsync_dir(dir_of(journal))) {
-      throw_io(journal, "fsync of the directory after keeping a copy", dec,
-               "nothing was cut; start again");
-    }
-    prune_broken_copies(journal);
-    return to;
-  }
 }
 
 // Truncates to the last good record (to an empty journal with a fresh header if the header
@@ -155,14 +84,15 @@ std::filesystem::path keep_copy(file_io& io, const std::filesystem::path& journa
 void cut_to(file_io& io, const std::filesystem::path& journal, int fd, std::uint64_t good_end) {
   const bool whole_header = good_end >= journal_header_size;
   if (auto ec = io.ftruncate(fd, whole_header ? good_end : 0)) {
-    throw_io(journal, "truncating to byte " + std::to_string(good_end), ec, "start again");
+    throw_journal_io(journal, "truncating to byte " + std::to_string(good_end), ec, "start again");
   }
   if (!whole_header) {
     if (auto ec = io.write_all(fd, encode_header())) {
-      throw_io(journal, "writing the header", ec, "free some space and start again");
+      throw_journal_io(journal, "writing the header", ec, "free some space and start again");
     }
   }
-  if (auto ec = io.fsync(fd)) throw_io(journal, "fsync after truncating", ec, "start again");
+  if (auto ec = io.fsync(fd))
+    throw_journal_io(journal, "fsync after truncating", ec, "start again");
 }
 
 journal_check_report report_of(const scan_result& s, std::uint64_t size) {
@@ -231,24 +161,24 @@ void rewrite(file_io& io, const std::filesystem::path& journal,
   const std::filesystem::path tmp = sibling(journal, ".compact-tmp");
   int fd = -1;
   if (auto ec = io.open(tmp, O_WRONLY | O_CREAT | O_TRUNC, journal_mode, fd))
-    throw_io(journal, "creating " + tmp.string(), ec, "nothing was changed; start again");
+    throw_journal_io(journal, "creating " + tmp.string(), ec, "nothing was changed; start again");
   owned_fd file(io, fd);
   auto abandon = [&](const std::string& action, std::error_code ec) {
     (void)io.remove(tmp);
-    throw_io(journal, action, ec, "nothing was changed; free some space and start again");
+    throw_journal_io(journal, action, ec, "nothing was changed; free some space and start again");
   };
   if (auto ec = io.write_all(fd, image)) abandon("writing " + tmp.string(), ec);
   if (auto ec = io.fdatasync(fd)) abandon("fdatasync of " + tmp.string(), ec);
   if (auto ec = io.rename(tmp, journal)) abandon("renaming " + tmp.string(), ec);
   if (auto ec = io.fsync_dir(dir_of(journal)))
-    throw_io(journal, "fsync of the directory after repairing", ec,
-             "the repaired journal is in place; run `sync` before relying on it");
+    throw_journal_io(journal, "fsync of the directory after repairing", ec,
+                     "the repaired journal is in place; run `sync` before relying on it");
 }
 
 std::string read_or_throw(file_io& io, const std::filesystem::path& journal) {
   std::string bytes;
   if (auto ec = io.read_all(journal, bytes)) {
-    throw_io(journal, "reading", ec, "check the path and permissions");
+    throw_journal_io(journal, "reading", ec, "check the path and permissions");
   }
   return bytes;
 }
@@ -260,7 +190,7 @@ std::filesystem::path resolve_journal_path(const std::filesystem::path& configur
   std::error_code ec;
   const fs::file_status own = fs::symlink_status(configured, ec);
   if (ec && ec != std::errc::no_such_file_or_directory)
-    throw_io(configured, "looking up the path", ec, "check the path and the permissions");
+    throw_journal_io(configured, "looking up the path", ec, "check the path and the permissions");
 
   if (!fs::exists(own)) {
     // Not created yet: the directory is resolved, so that every process (whichever link to the
@@ -268,8 +198,8 @@ std::filesystem::path resolve_journal_path(const std::filesystem::path& configur
     const fs::path dir = dir_of(configured);
     const fs::path real_dir = fs::canonical(dir, ec);
     if (ec)
-      throw_io(configured, "resolving its directory " + dir.string(), ec,
-               "create the directory, or set state.journal to a file in one that exists");
+      throw_journal_io(configured, "resolving its directory " + dir.string(), ec,
+                       "create the directory, or set state.journal to a file in one that exists");
     if (!fs::is_directory(real_dir, ec))
       throw journal_error("journal " + configured.string() + ": " + dir.string() +
                           " is not a directory; set state.journal to a file in a directory");
@@ -285,10 +215,10 @@ std::filesystem::path resolve_journal_path(const std::filesystem::path& configur
                           ", which does not exist; create the file it points to, or set "
                           "state.journal to the real file");
     }
-    throw_io(configured, "resolving the path", ec, "check the path and the permissions");
+    throw_journal_io(configured, "resolving the path", ec, "check the path and the permissions");
   }
   const fs::file_status target = fs::status(real, ec);
-  if (ec) throw_io(real, "looking up the file", ec, "check the path and the permissions");
+  if (ec) throw_journal_io(real, "looking up the file", ec, "check the path and the permissions");
   if (!fs::is_regular_file(target)) {
     const std::string shown =
         real == configured ? configured.string() : configured.string() + " (" + real.string() + ")";
@@ -310,8 +240,8 @@ journal_file journal_file::open(journal_options options) {
   // A crash during compaction can leave the temporary file; the journal itself is whole.
   if (auto ec = io.remove(sibling(path, ".compact-tmp"));
       ec && ec != std::errc::no_such_file_or_directory) {
-    throw_io(path, "removing the leftover " + sibling(path, ".compact-tmp").string(), ec,
-             "remove it by hand");
+    throw_journal_io(path, "removing the leftover " + sibling(path, ".compact-tmp").string(), ec,
+                     "remove it by hand");
   }
 
   // On the heap from the start: the frames found in it view into it, and it moves with them.
@@ -319,19 +249,20 @@ journal_file journal_file::open(journal_options options) {
   const std::string& bytes = *image;
   if (auto ec = io.read_all(path, *image); ec == std::errc::no_such_file_or_directory) {
     if (auto oec = io.open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND, journal_mode, j.fd_)) {
-      throw_io(path, "creating", oec, "check that the directory exists and is writable");
+      throw_journal_io(path, "creating", oec, "check that the directory exists and is writable");
     }
     if (auto wec = io.write_all(j.fd_, encode_header())) {
-      throw_io(path, "writing the header", wec, "free some space and start again");
+      throw_journal_io(path, "writing the header", wec, "free some space and start again");
     }
-    if (auto sec = io.fsync(j.fd_)) throw_io(path, "fsync after creating", sec, "start again");
+    if (auto sec = io.fsync(j.fd_))
+      throw_journal_io(path, "fsync after creating", sec, "start again");
     if (auto dec = io.fsync_dir(dir_of(path))) {
-      throw_io(path, "fsync of the directory after creating", dec, "start again");
+      throw_journal_io(path, "fsync of the directory after creating", dec, "start again");
     }
     j.size_ = journal_header_size;
     return j;
   } else if (ec) {
-    throw_io(path, "reading", ec, "check the path and permissions");
+    throw_journal_io(path, "reading", ec, "check the path and permissions");
   }
 
   scan_result scan = scan_journal(bytes);
@@ -340,9 +271,9 @@ journal_file journal_file::open(journal_options options) {
   }
 
   std::filesystem::path copy;
-  if (scan.end == scan_end::torn_tail) copy = keep_copy(io, path);
+  if (scan.end == scan_end::torn_tail) copy = keep_broken_copy(io, path);
   if (auto ec = io.open(path, O_WRONLY | O_APPEND, 0, j.fd_)) {
-    throw_io(path, "opening for append", ec, "check permissions");
+    throw_journal_io(path, "opening for append", ec, "check permissions");
   }
   if (scan.end == scan_end::torn_tail || bytes.empty()) cut_to(io, path, j.fd_, scan.good_end);
   if (scan.end == scan_end::torn_tail) {
@@ -410,8 +341,9 @@ void journal_file::check_usable() const {
 
 void journal_file::fail(const std::string& action, std::error_code ec) {
   broken_ = true;
-  throw_io(path_, action, ec,
-           "zefortd must stop; on restart the journal is recovered up to its last whole record");
+  throw_journal_io(
+      path_, action, ec,
+      "zefortd must stop; on restart the journal is recovered up to its last whole record");
 }
 
 std::uint64_t journal_file::append(std::string_view payload) {
@@ -488,14 +420,15 @@ journal_check_report repair_journal(const std::filesystem::path& configured, fil
   const std::size_t before_damage = report.records;
   if (keep) leave_out(salvage, keep);
   add_salvage(report, salvage);
-  report.copy = keep_copy(f, path);
+  report.copy = keep_broken_copy(f, path);
   // Truncating is enough when what is kept is exactly the records before the damage.
   const bool prefix_only = report.after_damage == 0 && salvage.frames.size() == before_damage;
   if (!prefix_only) {
     rewrite(f, path, salvage.frames);
   } else {
     int fd = -1;
-    if (auto ec = f.open(path, O_WRONLY, 0, fd)) throw_io(path, "opening", ec, "check permissions");
+    if (auto ec = f.open(path, O_WRONLY, 0, fd))
+      throw_journal_io(path, "opening", ec, "check permissions");
     owned_fd file(f, fd);
     cut_to(f, path, fd, report.good_end);
   }

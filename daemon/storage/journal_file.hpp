@@ -40,6 +40,15 @@ class journal_io_error : public journal_error {
   std::error_code code_;
 };
 
+// Throws journal_io_error "journal PATH: ACTION failed: REASON; ADVICE".
+[[noreturn]] inline void throw_journal_io(const std::filesystem::path& journal,
+                                          const std::string& action, std::error_code ec,
+                                          std::string_view advice) {
+  std::string m = "journal " + journal.string() + ": " + action + " failed: " + ec.message();
+  if (!advice.empty()) m.append("; ").append(advice);
+  throw journal_io_error(m, ec);
+}
+
 // A journal's bytes as read, and its good frames, which are views into those bytes. The bytes
 // sit behind a pointer, so moving an image keeps its frames valid; dropping it frees both.
 struct journal_image {
@@ -147,10 +156,6 @@ struct journal_check_report {
   bool repaired = false;
   std::filesystem::path copy;  // where the file as found was kept
 };
-
-// Copies "<path>.broken-<UTC time>" kept beside a journal at most: making a new one removes
-// the oldest beyond this many.
-inline constexpr std::size_t broken_copies_kept = 5;
 
 // The functions below resolve the path first, as journal_file::open does.
 // Scans without locking or writing. Throws journal_io_error if the file cannot be read.

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "storage/broken_copies.hpp"
+
 namespace zefortd {
 namespace {
 
