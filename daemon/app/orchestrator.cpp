@@ -55,7 +55,12 @@ void orchestrator::listen_for_metrics(const config& cfg) {
                 " is not a loopback address: /metrics is served to the network without "
                 "authentication");
   metrics_listener_ = std::make_unique<metrics_listener>(
-      ioc_.get_executor(), [this] { return metrics_.render(); }, metrics_listener_options{});
+      ioc_.get_executor(),
+      [this] {
+        metrics_.set_open_tasks(engine_->open_runs());
+        return metrics_.render();
+      },
+      metrics_listener_options{});
   if (auto ec = metrics_listener_->start(address)) {
     log_warning("metrics.listen ", *cfg.metrics.listen, ": ", ec.message(),
                 "; carrying on without /metrics");

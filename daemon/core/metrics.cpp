@@ -93,10 +93,6 @@ void metrics_registry::bump(by_job& m, std::string_view job, std::uint64_t n) {
   it->second += n;
 }
 
-void metrics_registry::on_slot(std::string_view job, slot_kind kind, std::uint64_t count) {
-  bump(slots_[static_cast<std::size_t>(kind)], job, count);
-}
-
 void metrics_registry::set_pacing(double rate_per_second, unsigned concurrency) {
   pacing_rate_ = rate_per_second;
   pacing_concurrency_ = concurrency;
@@ -121,6 +117,12 @@ void metrics_registry::on_event(const event& ev, steady_ms now) {
     bump(dismissed_, e->job);
     if (auto it = finished_.find(std::string(e->run)); it != finished_.end())
       dismiss_delay_.observe(seconds(now - it->second));
+  } else if (auto* e = std::get_if<events::slot_fired>(&ev)) {
+    bump(slots_fired_, e->job);
+  } else if (auto* e = std::get_if<events::slot_skipped>(&ev)) {
+    bump(slots_skipped_, e->job);
+  } else if (auto* e = std::get_if<events::slots_missed>(&ev)) {
+    bump(slots_missed_, e->job, e->count);
   } else if (std::get_if<events::in_doubt>(&ev)) {
     ++in_doubt_;
   } else if (std::get_if<events::resubmitted>(&ev)) {
@@ -196,16 +198,17 @@ std::string metrics_registry::render() const {
   sample(out, "zefortd_in_doubt_resubmitted_total", "", double(in_doubt_resubmitted_));
 
   per_job(out, "zefortd_schedule_slots_fired_total", "Schedule slots that started a run, by job.",
-          slots_[0]);
+          slots_fired_);
   per_job(out, "zefortd_schedule_slots_skipped_total",
           "Schedule slots skipped because the previous run was open (overlap: skip), by job.",
-          slots_[1]);
+          slots_skipped_);
   per_job(out, "zefortd_schedule_slots_missed_total",
           "Schedule slots missed while the daemon was down (older than catch_up), by job.",
-          slots_[2]);
+          slots_missed_);
 
-  family(out, "zefortd_open_tasks", "gauge", "Tasks submitted and not yet ended in this process.");
-  sample(out, "zefortd_open_tasks", "", double(started_.size()));
+  family(out, "zefortd_open_tasks", "gauge",
+         "Runs whose task is open or being submitted, those resumed from the journal included.");
+  sample(out, "zefortd_open_tasks", "", double(open_tasks_));
   family(out, "zefortd_pacing_rate_per_second", "gauge",
          "Requests per second the engine allows itself now (0: unlimited).");
   sample(out, "zefortd_pacing_rate_per_second", "", pacing_rate_);

@@ -4,7 +4,6 @@
 // configuration bounds them), never task or run ids.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -33,8 +32,6 @@ class histogram {
   double sum_ = 0;
 };
 
-enum class slot_kind { fired, skipped, missed };
-
 class metrics_registry {
  public:
   explicit metrics_registry(std::string version);
@@ -42,8 +39,8 @@ class metrics_registry {
   // One event from the engine, at steady time `now` (task durations and the done-to-dismissed
   // delay are measured between events).
   void on_event(const event& e, steady_ms now);
-  // Schedule slots: the scheduler's events are not in events.hpp yet; it calls this.
-  void on_slot(std::string_view job, slot_kind kind, std::uint64_t count = 1);
+  // Runs with work open now, resumed ones included (the engine's count), for zefortd_open_tasks.
+  void set_open_tasks(std::size_t n) { open_tasks_ = n; }
   // The pace the engine currently keeps (api.rate_limit at start; lower after 429/503).
   void set_pacing(double rate_per_second, unsigned concurrency);
 
@@ -60,7 +57,8 @@ class metrics_registry {
   std::map<std::pair<std::string, std::string>, std::uint64_t> requests_;
   std::map<std::string, std::uint64_t> retries_;  // by what: submit, poll, dismiss, list
   std::uint64_t in_doubt_ = 0, in_doubt_found_ = 0, in_doubt_resubmitted_ = 0;
-  std::array<by_job, 3> slots_;
+  by_job slots_fired_, slots_skipped_, slots_missed_;
+  std::size_t open_tasks_ = 0;
   std::map<std::string, double, std::less<>> last_success_;  // job -> unix seconds
   double pacing_rate_ = 0;
   unsigned pacing_concurrency_ = 0;

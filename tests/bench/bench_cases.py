@@ -30,6 +30,14 @@ IDLE_TASKS = int(os.environ.get("IDLE_TASKS", "1000"))
 IDLE_SECONDS = float(os.environ.get("IDLE_SECONDS", "30"))
 THROUGHPUT_TASKS = int(os.environ.get("THROUGHPUT_TASKS", "1000"))
 WINDOW = float(os.environ.get("WINDOW", "5"))
+PACING_JOBS = int(os.environ.get("PACING_JOBS", "1000"))
+PACING_LIMIT = 150
+SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", "600"))
+SOAK_WARMUP = float(os.environ.get("SOAK_WARMUP", "60"))
+SOAK_SAMPLE = float(os.environ.get("SOAK_SAMPLE", "1"))
+# The soak lowers zefortd's compaction bound (default 1 MiB, which `@every 1s` reaches after
+# about an hour) so that ten minutes see several compactions.
+SOAK_COMPACT_BYTES = int(os.environ.get("SOAK_COMPACT_BYTES", "65536"))
 PY_THREADS = [int(t) for t in os.environ.get("PY_THREADS", "64 128 256").split()]
 CONNECTIONS = 8
 TICK = os.sysconf("SC_CLK_TCK")
@@ -90,21 +98,23 @@ def write_config(directory, sandbox, jobs, polling):
     return path
 
 
-def daemon_env():
+def daemon_env(extra=None):
     env = {k: v for k, v in os.environ.items()
            if k not in ("NOTIFY_SOCKET", "STATE_DIRECTORY", "CONFIGURATION_DIRECTORY",
                         "CREDENTIALS_DIRECTORY", "JOURNAL_STREAM", "WATCHDOG_USEC")}
     env["ZEFORT_APIKEY"] = KEY
+    env.update(extra or {})
     return env
 
 
-def start_daemon(command, config, directory):
+def start_daemon(command, config, directory, extra_env=None):
     out = open(os.path.join(directory, f"zefortd-{command}.log"), "ab")
     # ZEFORTD_WRAP, e.g. "perf record -g -o /tmp/perf.data": a profiler around zefortd (the
     # figures are then the profiler's too).
     wrap = os.environ.get("ZEFORTD_WRAP", "").split()
     proc = subprocess.Popen([*wrap, ZEFORTD, command, "-c", config, "--log-level", "warning"],
-                            stdout=out, stderr=out, stdin=subprocess.DEVNULL, env=daemon_env())
+                            stdout=out, stderr=out, stdin=subprocess.DEVNULL,
+                            env=daemon_env(extra_env))
     out.close()
     return proc
 
@@ -250,6 +260,26 @@ def case_throughput():
             "cpu_us_req": (c1 - c0) / (r1 - r0) * 1e6}
 
 
+def case_pacing():
+    """A server that rate-limits at 150 req/s (token bucket, 429 with the Retry-After after
+    which a request would pass) and zefortd with no rate_limit of its own, as a new user would
+    configure it: the share of answers that were 429, which adaptive pacing keeps small."""
+    d = fresh_dir("pacing")
+    sb = Sandbox(os.path.join(d, "sandbox"), "--task-duration", "200ms:1500ms", "--page-size",
+                 "100", "--rate-limit", str(PACING_LIMIT))
+    config = write_config(d, sb, PACING_JOBS, E2E_POLLING)
+    start = time.monotonic()
+    rc, _ = reap(start_daemon("run", config, d))
+    wall = time.monotonic() - start
+    stats = sb.stats()
+    sb.stop()
+    if rc != 0:
+        raise SystemExit(f"bench: zefortd run exited with {rc}; see {d}")
+    return {"wall": wall, "requests": stats["requests"], "limited": stats["rate_limited"],
+            "share_pct": stats["rate_limited"] / stats["requests"] * 100,
+            "req_s": stats["requests"] / wall}
+
+
 def case_idle():
     """serve holding 1,000 open tasks whose polls are at max_delay: CPU over IDLE_SECONDS."""
     d = fresh_dir("idle")
@@ -266,6 +296,53 @@ def case_idle():
     reap(proc)
     sb.stop()
     return {"core_pct": (c1 - c0) / (t1 - t0) * 100, "req_s": (r1 - r0) / (t1 - t0)}
+
+
+def case_soak():
+    """serve with one `@every 1s` job for SOAK_SECONDS: VmRSS and the journal's size, sampled
+    every SOAK_SAMPLE s. "Flat" is the spread of RSS after SOAK_WARMUP s (allocator arenas and
+    the first compaction settle in that time). "Bounded" is a sawtooth: the journal is compacted
+    (its size drops) and what a compaction leaves does not grow with the runs behind it."""
+    d = fresh_dir("soak")
+    sb = Sandbox(os.path.join(d, "sandbox"), "--task-duration", "50ms:200ms")
+    journal = os.path.join(d, "zefortd.journal")
+    config = os.path.join(d, "zefortd.yaml")
+    with open(config, "w") as f:
+        f.write("\n".join([
+            "api:", f"  base_url: {sb.url}/api", f"  ca_file: {sb.ca}", "  timeout: 30s",
+            "  rate_limit: 0", "polling:", "  initial_delay: 100ms", "  max_delay: 500ms",
+            "state:", f"  journal: {journal}", "jobs:",
+            "  - name: every-second", '    schedule: "@every 1s"', "    overlap: skip",
+            "    payload: {search: {q_tags: soak}, set: {tags_add: [soaked]}}"]) + "\n")
+    proc = start_daemon("serve", config, d, {"ZEFORTD_COMPACT_BYTES": str(SOAK_COMPACT_BYTES)})
+    start = time.monotonic()
+    samples = []  # (seconds since start, VmRSS kB, journal bytes)
+    while (t := time.monotonic() - start) < SOAK_SECONDS:
+        if proc.poll() is not None:
+            raise SystemExit(f"bench: zefortd serve exited with {proc.returncode}; see {d}")
+        size = os.path.getsize(journal) if os.path.exists(journal) else 0
+        samples.append((t, status_kb(proc.pid, "VmRSS"), size))
+        time.sleep(SOAK_SAMPLE)
+    stats = sb.stats()
+    cpu = cpu_seconds(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    rc, _ = reap(proc)
+    sb.stop()
+    if rc != 0:
+        raise SystemExit(f"bench: zefortd serve exited with {rc} on SIGTERM; see {d}")
+    after = [s for s in samples if s[0] >= SOAK_WARMUP] or samples
+    # A sample smaller than the one before follows a compaction: what it left, plus a moment.
+    left = [b[2] for a, b in zip(after, after[1:]) if b[2] < a[2]]
+    with open(os.path.join(d, "soak-samples.tsv"), "w") as f:
+        f.writelines(f"{t:.1f}\t{rss}\t{size}\n" for t, rss, size in samples)
+    return {"runs": stats["submissions"], "dismissals": stats["dismissals"],
+            "rss_warm_mb": after[0][1] / 1024, "rss_end_mb": samples[-1][1] / 1024,
+            "rss_spread_mb": (max(s[1] for s in after) - min(s[1] for s in after)) / 1024,
+            "journal_peak_kb": max(s[2] for s in after) / 1024,
+            "compactions": len(left),
+            "left_first_kb": left[0] / 1024 if left else float("nan"),
+            "left_last_kb": left[-1] / 1024 if left else float("nan"),
+            "core_pct": cpu / (time.monotonic() - start) * 100}
 
 
 def case_replay():
@@ -294,7 +371,7 @@ def repeat(name, case, times=REPEAT):
 
 def main():
     os.makedirs(WORK, exist_ok=True)
-    only = os.environ.get("CASES", "e2e python open rate replay idle").split()
+    only = os.environ.get("CASES", "e2e python open rate pacing replay idle soak").split()
     res = {}
     if "e2e" in only:
         res["e2e"] = repeat(f"{JOBS_E2E:,} jobs end to end (zefortd)", case_e2e)
@@ -308,10 +385,15 @@ def main():
         res["open"] = repeat(f"{OPEN_TASKS} open tasks", case_open_tasks)
     if "rate" in only:
         res["rate"] = repeat("requests/s against wrk", case_throughput)
+    if "pacing" in only:
+        res["pacing"] = repeat(f"{PACING_JOBS} jobs against {PACING_LIMIT} req/s", case_pacing)
     if "replay" in only:
         res["replay"] = repeat("replay of 1M records", case_replay, 1)  # itself a median of 5
     if "idle" in only:
         res["idle"] = repeat("idle serve", case_idle)
+    if "soak" in only:
+        # Ten minutes each: one run, like the journal's replay.
+        res["soak"] = repeat(f"serve, @every 1s, {SOAK_SECONDS:.0f} s", case_soak, 1)
     print_table(res)
 
 
@@ -343,6 +425,13 @@ def print_table(res):
                      f"{r['req_s']:.0f} req/s vs wrk -t1 -c8 {r['wrk_req_s']:.0f}: "
                      f"{r['ratio']:.2f} ({r['cpu_us_req']:.0f} µs CPU/request)", "≥ 0.9",
                      r["ratio"] >= 0.9))
+    if "pacing" in res:
+        p = res["pacing"]
+        rows.append((f"429s, {PACING_JOBS:,} jobs against a {PACING_LIMIT} req/s limit "
+                     "(no rate_limit configured)",
+                     f"{p['share_pct']:.1f} % of {p['requests']:.0f} requests "
+                     f"({p['req_s']:.0f} req/s, {p['wall']:.1f} s)", "≤ 5 %",
+                     p["share_pct"] <= 5))
     if "replay" in res:
         r = res["replay"]
         rows.append(("replay of 1,000,000 journal records",
@@ -353,6 +442,20 @@ def print_table(res):
         rows.append((f"idle CPU, serve, {IDLE_TASKS:,} open tasks at max_delay",
                      f"{i['core_pct']:.3f} % of a core ({i['req_s']:.1f} req/s)", "< 0.1 %",
                      i["core_pct"] < 0.1))
+    if "soak" in res:
+        k = res["soak"]
+        rows.append((f"serve, `@every 1s`, {SOAK_SECONDS / 60:.0f} min: RSS after "
+                     f"{SOAK_WARMUP:.0f} s of warm-up",
+                     f"{k['rss_warm_mb']:.1f} → {k['rss_end_mb']:.1f} MB, spread "
+                     f"{k['rss_spread_mb']:.2f} MB ({k['runs']:.0f} runs, "
+                     f"{k['dismissals']:.0f} dismissed, {k['core_pct']:.1f} % of a core)",
+                     "flat within 1 MB", k["rss_spread_mb"] <= 1))
+        rows.append((f"serve, `@every 1s`, {SOAK_SECONDS / 60:.0f} min: journal size "
+                     f"(compaction above {SOAK_COMPACT_BYTES // 1024} KiB)",
+                     f"peak {k['journal_peak_kb']:.0f} KiB; {k['compactions']:.0f} compactions "
+                     f"left {k['left_first_kb']:.1f} KiB first, {k['left_last_kb']:.1f} KiB last",
+                     "bounded: compacted, and what is left does not grow",
+                     k["compactions"] >= 2 and k["left_last_kb"] <= k["left_first_kb"] + 4))
     if "e2e" in res:
         e = res["e2e"]
         rows.append(("requests per task (minimum 3: submit, poll, dismiss)",

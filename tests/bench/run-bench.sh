@@ -4,7 +4,7 @@
 # zefortd end to end beside a Python `requests` baseline, RSS with open tasks, submissions per
 # second, requests per second against wrk, journal replay, idle CPU, requests per task.
 #   REPEAT=N    runs per case (default 5; REPEAT=1 for a quick pass)
-#   CASES=...   a subset of: e2e python open rate replay idle
+#   CASES=...   a subset of: e2e python open rate pacing replay idle soak
 #   BENCH_DIR   where journals and sandboxes go (default build-bench/work: a real disk, not tmpfs)
 #   run-bench.sh journal [throughput|replay|batch]   the journal benchmark's own figures instead
 # Needs python3-requests and wrk (bash .ci/install-deps --bench).

@@ -1,11 +1,12 @@
-// /metrics of a running `zefortd run` against the sandbox: scraped over loopback with curl and
-// read by prometheus_client's parser (tests/tools/parse_metrics.py); 404 elsewhere; a warning
-// for a non-loopback address.
+// /metrics of a running `zefortd run` and `zefortd serve` against the sandbox: scraped over
+// loopback with curl and read by prometheus_client's parser (tests/tools/parse_metrics.py); 404
+// elsewhere; the schedule's slots counted; a warning for a non-loopback address.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 
@@ -74,6 +75,47 @@ TEST(Metrics, RunServesMetricsWhileItWorksAnd404Elsewhere) {
   auto r = z.wait(60s);
   EXPECT_TRUE(r.exited(0)) << r.describe();
   EXPECT_TRUE(contains(r.err, "metrics at " + url + "/metrics"));
+}
+
+// The value of the sample named exactly `series` (name and labels) in parsed output, or -1.
+double sample(const std::string& parsed, const std::string& series) {
+  const std::string head = series + " ";
+  for (std::size_t at = parsed.find(head); at != std::string::npos;
+       at = parsed.find(head, at + 1)) {
+    if (at == 0 || parsed[at - 1] == '\n') return std::stod(parsed.substr(at + head.size()));
+  }
+  return -1;
+}
+
+TEST(Metrics, ServeCountsTheScheduleSlotsItFiresAndSkips) {
+  temp_dir dir;
+  // A task stays pending 2.5 s: the slots of the next two seconds find it open.
+  sandbox sb(dir.path(), {"--task-duration", "2500ms", "--quiet"});
+  const unsigned port = free_port();
+  const auto config = with_metrics(scheduled_config(sb, dir), "127.0.0.1:" + std::to_string(port));
+  child z(ZEFORTD_BIN, {"serve", "-c", config.string()}, key_env());
+  std::size_t fired = 0, skipped = 0;
+  ASSERT_TRUE(z.wait_for_stderr_line(
+      [&](std::string_view l) {
+        fired += l.find("job tick: slot ") != std::string_view::npos &&
+                 l.find(" fired (run ") != std::string_view::npos;
+        skipped += l.find("job tick: slot ") != std::string_view::npos &&
+                   l.find(" skipped: ") != std::string_view::npos;
+        return fired >= 2 && skipped >= 1;
+      },
+      std::chrono::steady_clock::now() + std::chrono::seconds(60)))
+      << z.wait(1s).describe();
+  const std::string scraped = shell("curl -sS --max-time 10 http://127.0.0.1:" +
+                                    std::to_string(port) +
+                                    "/metrics | /usr/bin/python3 " ZEFORTD_PARSE_METRICS);
+  EXPECT_TRUE(contains(scraped, "exit 0")) << scraped;
+  // Slots go on firing between the log line and the scrape: at least what was logged.
+  EXPECT_GE(sample(scraped, "zefortd_schedule_slots_fired_total{job=tick}"), 2) << scraped;
+  EXPECT_GE(sample(scraped, "zefortd_schedule_slots_skipped_total{job=tick}"), 1) << scraped;
+  EXPECT_GE(sample(scraped, "zefortd_jobs_submitted_total{job=tick}"), 2) << scraped;
+  z.send(SIGTERM);
+  auto r = z.wait(30s);
+  EXPECT_TRUE(r.exited(0)) << r.describe();
 }
 
 TEST(Metrics, ANonLoopbackAddressDrawsAWarning) {

@@ -76,7 +76,11 @@ TEST(Metrics, EventsBecomeCountersGaugesAndHistograms) {
   m.on_event(events::dismissed{"r1", "ends", "tk-1"}, 61'400);
   const run_report r1 = ended("r1", "ends", run_outcome::dismissed, 1'700'000'000'000);
   m.on_event(events::run_ended{r1}, 61'400);
-  m.on_slot("nightly", slot_kind::missed, 2);
+  m.set_open_tasks(1);  // r2, by the engine's count
+  m.on_event(events::slots_missed{"nightly", 2, 1'699'990'000'000, false}, 61'400);
+  m.on_event(events::slot_fired{"nightly", "r3", 1'700'000'000'000}, 61'400);
+  m.on_event(events::slot_skipped{"nightly", 1'700'000'060'000}, 61'500);
+  m.on_event(events::slot_skipped{"nightly", 1'700'000'120'000}, 61'600);
 
   int rc = -1;
   const std::string out = parsed(m.render(), &rc);
@@ -92,6 +96,8 @@ TEST(Metrics, EventsBecomeCountersGaugesAndHistograms) {
            "zefortd_requests_total{code=none,method=get} 1",
            "zefortd_retries_total{what=poll} 1",
            "zefortd_schedule_slots_missed_total{job=nightly} 2",
+           "zefortd_schedule_slots_fired_total{job=nightly} 1",
+           "zefortd_schedule_slots_skipped_total{job=nightly} 2",
            "zefortd_open_tasks{} 1",  // r2 still open
            "zefortd_pacing_rate_per_second{} 10",
            "zefortd_pacing_concurrency{} 4",
