@@ -83,8 +83,18 @@ void engine::on_page_answer(const request_info& info, const transport_result& re
     if (!round_) return;
     step = round_->pager.on_page(*answer, now);
   } else {
-    step = round_->pager.on_failure(cleaned(answer.error()), now);
+    step = round_->pager.on_failure(answer.error(), now);
   }
+  // A next link is the server's text: one that carries our key (or what cleaning would change)
+  // is neither requested nor logged, and every message names the target cleaned.
+  if (step.what == list_pager::verdict::next_page &&
+      clean(round_->pager.target()) != round_->pager.target()) {
+    step.what = list_pager::verdict::failed;
+    step.failure = {};
+    step.failure.verdict = retry_verdict::permanent;
+    step.failure.message = "GET " + info.target + ": next link carries the API key; not following";
+  }
+  step.failure = cleaned(std::move(step.failure));
   switch (step.what) {
     case list_pager::verdict::next_page:
       enqueue_page(false);

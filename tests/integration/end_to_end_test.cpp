@@ -115,6 +115,11 @@ TEST(EndToEnd, SecondProcessOnTheSameJournalIsRefusedAtOnce) {
   ASSERT_TRUE(first.wait_for_stderr_line(polled, std::chrono::steady_clock::now() + 60s))
       << first.wait(1s).describe();
 
+  // The daemon holds the key in memory: it can leave no core dump (RLIMIT_CORE 0, not dumpable).
+  const std::string limits = read_file("/proc/" + std::to_string(first.pid()) + "/limits");
+  EXPECT_TRUE(std::regex_search(limits, std::regex(R"(Max core file size\s+0\s+0\s)")))
+      << limits;
+
   auto second = run_zefortd({"run", "-c", config.string()}, key_env(), 30s);
   EXPECT_TRUE(second.exited(5)) << second.describe();
   EXPECT_LT(second.wall, 10s) << "the second process should give up at once";
@@ -185,6 +190,48 @@ TEST(EndToEnd, ValidateAcceptsAGoodFileAndPointsAtTheMistakeInABadOne) {
 
 namespace zefortd::it {
 namespace {
+
+TEST(EndToEnd, SighupEndsARunAsSigtermDoesWithItsSummary) {
+  temp_dir dir;
+  sandbox sb(dir.path(), {"--task-duration", "60s", "--quiet"});
+  auto config = write_config(dir / "zefortd.yaml", options_for(sb, dir.path()),
+                             {example_job("long", "long running")});
+  child first(zefortd_bin, {"run", "-c", config.string()}, key_env());
+  auto submitted = [](std::string_view line) {
+    return line.find("job long: submitted, task") != std::string_view::npos;
+  };
+  ASSERT_TRUE(first.wait_for_stderr_line(submitted, std::chrono::steady_clock::now() + 60s))
+      << first.wait(1s).describe();
+  // A terminal closing (or `kill -HUP`) ends a batch as SIGTERM would: the summary, exit 130,
+  // and the open task resumes at the next start; `run` has no configuration to reload.
+  first.send(SIGHUP);
+  auto r = first.wait(60s);
+  EXPECT_TRUE(r.exited(130)) << r.describe();
+  EXPECT_TRUE(contains(r.out, "long")) << "the summary names the job: " << r.describe();
+  auto status = run_zefortd({"status", "--json", "-c", config.string()}, {}, 30s);
+  ASSERT_TRUE(status.exited(0)) << status.describe();
+  EXPECT_EQ(boost::json::parse(status.out).at("open").as_array().size(), 1u) << status.out;
+}
+
+TEST(EndToEnd, AReaderThatGoesAwayDoesNotEndTheBatch) {
+  temp_dir dir;
+  sandbox sb(dir.path(), {"--task-duration", "50ms:200ms", "--quiet"});
+  auto config = write_config(dir / "zefortd.yaml", options_for(sb, dir.path()), numbered_jobs(5));
+  // `head -1` leaves after the first line: every later write to the pipe fails with EPIPE,
+  // which must not kill zefortd (SIGPIPE, status 141) halfway through the batch.
+  const fs::path rc = dir / "zefortd.rc";
+  child shell("/bin/bash",
+              {"-c", std::string(zefortd_bin) + " run -c '" + config.string() +
+                         "' --log-level debug 2>&1 | head -1 >/dev/null; echo ${PIPESTATUS[0]} > '" +
+                         rc.string() + "'"},
+              key_env());
+  auto r = shell.wait(120s);
+  ASSERT_TRUE(r.exited(0)) << r.describe();
+  EXPECT_EQ(read_file(rc), "0\n") << "zefortd's own exit status";
+  const auto stats = sb.stats();
+  EXPECT_EQ(sandbox::count(stats, "submissions"), 5u) << boost::json::serialize(stats);
+  EXPECT_EQ(sandbox::count(stats, "dismissals"), 5u) << boost::json::serialize(stats);
+}
 
 TEST(EndToEnd, SigtermEndsARunThatWaitsOnALongRetryAfter) {
   temp_dir dir;

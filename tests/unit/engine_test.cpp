@@ -404,5 +404,30 @@ TEST(Engine, AKeyEchoedByTheServerReachesNoRecordAndNoEvent) {
   EXPECT_NE(stored.find("[redacted]"), std::string::npos);
 }
 
+TEST(Engine, ANextLinkCarryingTheKeyIsNeitherFollowedNorLogged) {
+  const std::string key = "zk_live_0123456789abcdef";
+  std::string logged;
+  std::vector<journal_record> j{batch_record{"b-1", {"job-0"}, wall0 - 2000},
+                                intent("r-1", 0, "b-1")};
+  driver d(make_config(1), state_of(j));
+  d.e.set_key(secret(key));
+  d.e.subscribe([&](const event& e) {
+    if (auto* r = std::get_if<events::retry>(&e)) logged += std::string(r->message);
+    if (auto* r = std::get_if<events::request_done>(&e)) logged += std::string(r->target);
+  });
+  d.e.start_batch({}, d.now());
+  d.drain();
+  ASSERT_FALSE(d.sent.empty());
+  ASSERT_EQ(d.sent[0].method, http_method::get) << "the in-doubt lookup";
+  json::object page{{"count", 2}, {"next", "https://api.test/api/tasks/?page=2&k=" + key}};
+  page["results"] = json::array{json::parse(task_json("x-1", "pending"))};
+  d.reply(d.take(), answer(200, json::serialize(page)));
+  d.sync();
+  for (const auto& r : d.sent)
+    EXPECT_EQ(r.target.find(key), std::string::npos) << "requested " << r.target;
+  EXPECT_EQ(logged.find(key), std::string::npos) << logged;
+  EXPECT_NE(logged.find("next link carries the API key"), std::string::npos) << logged;
+}
+
 }  // namespace
 }  // namespace zefortd
