@@ -68,8 +68,8 @@ void orchestrator::listen_for_metrics(const config& cfg) {
     return;
   }
   const auto at = metrics_listener_->local_endpoint();
-  log_info("metrics at http://", at.address().is_v6() ? "[" + at.address().to_string() + "]"
-                                                       : at.address().to_string(),
+  log_info("metrics at http://",
+           at.address().is_v6() ? "[" + at.address().to_string() + "]" : at.address().to_string(),
            ":", at.port(), "/metrics");
 }
 
@@ -229,7 +229,8 @@ void orchestrator::on_event(const event& e) {
   }
   if (!notifier_.active()) return;
   // The busiest events change nothing the Status: line says.
-  if (std::holds_alternative<events::request_done>(e) || std::holds_alternative<events::polled>(e) ||
+  if (std::holds_alternative<events::request_done>(e) ||
+      std::holds_alternative<events::polled>(e) ||
       std::holds_alternative<events::pacing_changed>(e))
     return;
   status_.on_event(e, now().wall);

@@ -66,7 +66,8 @@ std::vector<std::string> engine::abandon_round() {
   round_state old = std::move(*round_);
   round_.reset();
   // Its page not sent yet never leaves; the answer to one in flight is ignored (on_page_answer).
-  std::erase_if(requests_, [&](const auto& r) { return !r.second.sent && r.second.round == old.id; });
+  std::erase_if(requests_,
+                [&](const auto& r) { return !r.second.sent && r.second.round == old.id; });
   std::vector<std::string> waiting;
   for (auto& run : old.status_runs)
     if (auto it = runs_.find(run); it != runs_.end() && it->second.list_round == old.id)
@@ -167,7 +168,8 @@ void engine::finish_round(bool complete, const api_failure* failure, instant now
   round_.reset();
   if (!round.status_runs.empty()) last_status_round_ = now.steady;
   // A task id kept only because it was still listed, and listed no more, can be forgotten.
-  if (complete && (state_.has_lingering() || cfg_.api.exclusive)) state_.keep_lingering(round.listed);
+  if (complete && (state_.has_lingering() || cfg_.api.exclusive))
+    state_.keep_lingering(round.listed);
   // Polls the list did not answer (the task left it, or the list failed): ask the task itself.
   for (const auto& run : round.status_runs) {
     auto it = runs_.find(run);

@@ -117,8 +117,7 @@ TEST(EndToEnd, SecondProcessOnTheSameJournalIsRefusedAtOnce) {
 
   // The daemon holds the key in memory: it can leave no core dump (RLIMIT_CORE 0, not dumpable).
   const std::string limits = read_file("/proc/" + std::to_string(first.pid()) + "/limits");
-  EXPECT_TRUE(std::regex_search(limits, std::regex(R"(Max core file size\s+0\s+0\s)")))
-      << limits;
+  EXPECT_TRUE(std::regex_search(limits, std::regex(R"(Max core file size\s+0\s+0\s)"))) << limits;
 
   auto second = run_zefortd({"run", "-c", config.string()}, key_env(), 30s);
   EXPECT_TRUE(second.exited(5)) << second.describe();
@@ -220,11 +219,12 @@ TEST(EndToEnd, AReaderThatGoesAwayDoesNotEndTheBatch) {
   // `head -1` leaves after the first line: every later write to the pipe fails with EPIPE,
   // which must not kill zefortd (SIGPIPE, status 141) halfway through the batch.
   const fs::path rc = dir / "zefortd.rc";
-  child shell("/bin/bash",
-              {"-c", std::string(zefortd_bin) + " run -c '" + config.string() +
-                         "' --log-level debug 2>&1 | head -1 >/dev/null; echo ${PIPESTATUS[0]} > '" +
-                         rc.string() + "'"},
-              key_env());
+  child shell(
+      "/bin/bash",
+      {"-c", std::string(zefortd_bin) + " run -c '" + config.string() +
+                 "' --log-level debug 2>&1 | head -1 >/dev/null; echo ${PIPESTATUS[0]} > '" +
+                 rc.string() + "'"},
+      key_env());
   auto r = shell.wait(120s);
   ASSERT_TRUE(r.exited(0)) << r.describe();
   EXPECT_EQ(read_file(rc), "0\n") << "zefortd's own exit status";
@@ -240,9 +240,7 @@ TEST(EndToEnd, SigtermEndsARunThatWaitsOnALongRetryAfter) {
   auto config = write_config(dir / "zefortd.yaml", options_for(sb, dir.path()),
                              {example_job("patient", "waits an hour")});
   child first(zefortd_bin, {"run", "-c", config.string()}, key_env());
-  auto throttled = [](std::string_view line) {
-    return line.find("429") != std::string_view::npos;
-  };
+  auto throttled = [](std::string_view line) { return line.find("429") != std::string_view::npos; };
   ASSERT_TRUE(first.wait_for_stderr_line(throttled, std::chrono::steady_clock::now() + 60s))
       << first.wait(1s).describe();
   const auto sent = std::chrono::steady_clock::now();

@@ -46,9 +46,9 @@ TEST(Metrics, RunServesMetricsWhileItWorksAnd404Elsewhere) {
   temp_dir dir;
   sandbox sb(dir.path(), {"--task-duration", "3s:4s", "--quiet"});
   const unsigned port = free_port();
-  auto config = with_metrics(write_config(dir / "zefortd.yaml", options_for(sb, dir.path()),
-                                          numbered_jobs(3)),
-                             "127.0.0.1:" + std::to_string(port));
+  auto config = with_metrics(
+      write_config(dir / "zefortd.yaml", options_for(sb, dir.path()), numbered_jobs(3)),
+      "127.0.0.1:" + std::to_string(port));
   child z(ZEFORTD_BIN, {"run", "-c", config.string()}, key_env());
   // The three submissions finish in any order, so wait for all three lines, not for job-2's.
   int submitted = 0;
@@ -69,9 +69,9 @@ TEST(Metrics, RunServesMetricsWhileItWorksAnd404Elsewhere) {
   EXPECT_TRUE(lacks(scraped, "=task_")) << "no task ids in labels";
   const std::string headers = shell("curl -sS -D - -o /dev/null --max-time 10 " + url + "/metrics");
   EXPECT_TRUE(contains(headers, "text/plain; version=0.0.4"));
-  EXPECT_TRUE(contains(shell("curl -s -o /dev/null -w '%{http_code} ' --max-time 10 " + url +
-                             "/other"),
-                       "404 exit 0"));
+  EXPECT_TRUE(
+      contains(shell("curl -s -o /dev/null -w '%{http_code} ' --max-time 10 " + url + "/other"),
+               "404 exit 0"));
   auto r = z.wait(60s);
   EXPECT_TRUE(r.exited(0)) << r.describe();
   EXPECT_TRUE(contains(r.err, "metrics at " + url + "/metrics"));
@@ -105,9 +105,9 @@ TEST(Metrics, ServeCountsTheScheduleSlotsItFiresAndSkips) {
       },
       std::chrono::steady_clock::now() + std::chrono::seconds(60)))
       << z.wait(1s).describe();
-  const std::string scraped = shell("curl -sS --max-time 10 http://127.0.0.1:" +
-                                    std::to_string(port) +
-                                    "/metrics | /usr/bin/python3 " ZEFORTD_PARSE_METRICS);
+  const std::string scraped =
+      shell("curl -sS --max-time 10 http://127.0.0.1:" + std::to_string(port) +
+            "/metrics | /usr/bin/python3 " ZEFORTD_PARSE_METRICS);
   EXPECT_TRUE(contains(scraped, "exit 0")) << scraped;
   // Slots go on firing between the log line and the scrape: at least what was logged.
   EXPECT_GE(sample(scraped, "zefortd_schedule_slots_fired_total{job=tick}"), 2) << scraped;
@@ -121,9 +121,9 @@ TEST(Metrics, ServeCountsTheScheduleSlotsItFiresAndSkips) {
 TEST(Metrics, ANonLoopbackAddressDrawsAWarning) {
   temp_dir dir;
   sandbox sb(dir.path(), {"--task-duration", "50ms:100ms", "--quiet"});
-  auto config = with_metrics(write_config(dir / "zefortd.yaml", options_for(sb, dir.path()),
-                                          numbered_jobs(1)),
-                             "0.0.0.0:" + std::to_string(free_port()));
+  auto config = with_metrics(
+      write_config(dir / "zefortd.yaml", options_for(sb, dir.path()), numbered_jobs(1)),
+      "0.0.0.0:" + std::to_string(free_port()));
   auto r = run_batch(config);
   EXPECT_TRUE(r.exited(0)) << r.describe();
   EXPECT_TRUE(contains(r.err, "is not a loopback address"));

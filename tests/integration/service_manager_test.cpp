@@ -66,7 +66,9 @@ class notify_socket {
   int fd_ = -1;
 };
 
-bool has(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
+bool has(const std::string& s, std::string_view part) {
+  return s.find(part) != std::string::npos;
+}
 
 TEST(ServiceManager, ReadyWatchdogStatusReloadAndStop) {
   temp_dir dir;
@@ -83,8 +85,8 @@ TEST(ServiceManager, ReadyWatchdogStatusReloadAndStop) {
   child serve(zefortd_bin, {"serve", "-c", config.string()}, env);
   std::vector<std::string> seen;
 
-  auto ready = manager.until(serve, [](const std::string& d) { return has(d, "READY=1"); }, seen,
-                             30s);
+  auto ready = manager.until(
+      serve, [](const std::string& d) { return has(d, "READY=1"); }, seen, 30s);
   ASSERT_TRUE(ready) << serve.wait(1s).describe();
   EXPECT_TRUE(has(*ready, "STATUS=")) << *ready;
 
@@ -105,36 +107,58 @@ TEST(ServiceManager, ReadyWatchdogStatusReloadAndStop) {
       serve, [](const std::string& d) { return has(d, "RELOADING=1"); }, seen, 30s);
   ASSERT_TRUE(reloading);
   EXPECT_TRUE(has(*reloading, "MONOTONIC_USEC=")) << *reloading;
-  EXPECT_TRUE(manager.until(serve, [](const std::string& d) { return has(d, "READY=1"); }, seen,
-                            30s));
+  EXPECT_TRUE(manager.until(
+      serve, [](const std::string& d) { return has(d, "READY=1"); }, seen, 30s));
 
   // A broken file: the same round trip, and the running configuration goes on firing.
   std::ofstream(config, std::ios::trunc) << text << "  - name: [unclosed\n";
   serve.send(SIGHUP);
-  EXPECT_TRUE(manager.until(serve, [](const std::string& d) { return has(d, "RELOADING=1"); },
-                            seen, 30s));
-  EXPECT_TRUE(manager.until(serve, [](const std::string& d) { return has(d, "READY=1"); }, seen,
-                            30s));
+  EXPECT_TRUE(manager.until(
+      serve, [](const std::string& d) { return has(d, "RELOADING=1"); }, seen, 30s));
+  EXPECT_TRUE(manager.until(
+      serve, [](const std::string& d) { return has(d, "READY=1"); }, seen, 30s));
   const auto before = seen.size();
   EXPECT_TRUE(manager.until(
-      serve, [](const std::string& d) { return has(d, "STATUS=") && has(d, "next fire 20"); },
-      seen, 30s));
+      serve, [](const std::string& d) { return has(d, "STATUS=") && has(d, "next fire 20"); }, seen,
+      30s));
   EXPECT_GT(seen.size(), before);
 
+  // An alias bomb ("billion laughs") in a payload: once it took the daemon down with bad_alloc.
+  // It is refused at its limit like any broken file, and the running configuration goes on.
+  std::string bomb =
+      text + "  - name: bomb\n    payload:\n      a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'k'; ++c) {
+    const std::string use = std::string("*") + char(c - 1);
+    bomb += std::string("      ") + c + ": &" + c + " [" + use;
+    for (int i = 0; i < 9; ++i) bomb += ", " + use;
+    bomb += "]\n";
+  }
+  std::ofstream(config, std::ios::trunc) << bomb;
+  serve.send(SIGHUP);
+  EXPECT_TRUE(manager.until(
+      serve, [](const std::string& d) { return has(d, "RELOADING=1"); }, seen, 30s));
+  EXPECT_TRUE(manager.until(
+      serve, [](const std::string& d) { return has(d, "READY=1"); }, seen, 30s));
+  const auto after_bomb = seen.size();
+  EXPECT_TRUE(manager.until(
+      serve, [](const std::string& d) { return has(d, "STATUS=") && has(d, "next fire 20"); }, seen,
+      30s));
+  EXPECT_GT(seen.size(), after_bomb);
+
   serve.send(SIGTERM);
-  EXPECT_TRUE(manager.until(serve, [](const std::string& d) { return d == "STOPPING=1"; }, seen,
-                            30s));
+  EXPECT_TRUE(manager.until(
+      serve, [](const std::string& d) { return d == "STOPPING=1"; }, seen, 30s));
   const auto stopped = serve.wait(30s);
   EXPECT_TRUE(stopped.exited(0)) << stopped.describe();
   EXPECT_TRUE(has(stopped.err, "reload failed, keeping the running configuration"))
       << stopped.describe();
+  EXPECT_TRUE(has(stopped.err, "expands to more than 1000000 values")) << stopped.describe();
 
   // At most once a second, whatever changed in between (the first with READY=1 aside).
   const auto seconds =
       std::chrono::duration_cast<std::chrono::seconds>(steady::now() - started).count();
-  const auto statuses = std::count_if(seen.begin(), seen.end(), [](const std::string& d) {
-    return d.rfind("STATUS=", 0) == 0;
-  });
+  const auto statuses = std::count_if(
+      seen.begin(), seen.end(), [](const std::string& d) { return d.rfind("STATUS=", 0) == 0; });
   EXPECT_LE(statuses, seconds + 2) << statuses << " STATUS= in " << seconds << " s";
   // No datagram carries the key.
   for (const auto& d : seen) EXPECT_FALSE(has(d, default_key)) << d;

@@ -9,7 +9,6 @@
 #include <boost/url/parse.hpp>
 
 #include "core/exit_code.hpp"
-
 #include "engine_driver.hpp"
 
 namespace zefortd {
