@@ -139,14 +139,13 @@ api_result<task> poll_answer(const transport_result& r, std::string_view task_id
   auto v = parse_body(r, error, &arena);
   if (!v) return failure(retry_verdict::retry, r.status, joined(what, error));
   auto t = parse_task(*v);
+  if (!t && t.error() == errc::bad_backend_status)
+    return failure(retry_verdict::retry, r.status,
+                   joined(what, "protocol error: backend_status is not a string"));
   if (!t) return failure(retry_verdict::retry, r.status, joined(what, "answer is not a task"));
   if (t->id != task_id)
     return failure(retry_verdict::retry, r.status,
                    joined(what, "protocol error: the answer is another task"));
-  if (const auto* s = v->as_object().if_contains("backend_status");
-      s && !s->is_string() && !s->is_null())
-    return failure(retry_verdict::retry, r.status,
-                   joined(what, "protocol error: backend_status is not a string"));
   return std::move(*t);
 }
 
@@ -165,6 +164,8 @@ api_result<task_page> page_answer(const transport_result& r, std::string_view wh
   auto v = parse_body(r, error, &arena);
   if (!v) return failure(retry_verdict::retry, r.status, joined(what, error));
   auto page = parse_task_list(*v);
+  if (!page && page.error() == errc::bad_backend_status)
+    return failure(retry_verdict::retry, r.status, joined(what, page.error().message()));
   if (!page)
     return failure(retry_verdict::retry, r.status, joined(what, "answer is not a task list"));
   return std::move(*page);

@@ -16,6 +16,8 @@ class category final : public boost::system::error_category {
         return "the server's answer is not what the API promises";
       case errc::not_a_task:
         return "the answer is not a task (not an object, or no id)";
+      case errc::bad_backend_status:
+        return "protocol error: a task's backend_status is not a string";
       case errc::auth_failed:
         return "the API key was refused";
       case errc::not_found:

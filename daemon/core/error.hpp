@@ -10,6 +10,7 @@ namespace zefortd {
 enum class errc {
   bad_response = 1,    // the server answered something that is not what the API promises
   not_a_task,          // a JSON value that should be a task is not one (no id, not an object)
+  bad_backend_status,  // a task whose backend_status is neither a string nor null
   auth_failed,         // 401/403: the API key was refused
   not_found,           // 404: unknown task or wrong base URL / endpoint
   rejected,            // another 4xx: the request is wrong and resending it will not help

@@ -49,6 +49,11 @@ boost::system::result<task> parse_task(const boost::json::value& v) {
   if (id == nullptr || !id->is_string() || id->get_string().empty())
     return make_error_code(errc::not_a_task);
 
+  // The one field every decision reads: anything but a string (or nothing yet) is not "still
+  // running", it is a server that does not keep the API's promise.
+  if (const auto* s = o->if_contains("backend_status"); s && !s->is_string() && !s->is_null())
+    return make_error_code(errc::bad_backend_status);
+
   task t;
   t.id = std::string(id->get_string());
   t.backend_status = text_field(*o, "backend_status");
@@ -84,6 +89,9 @@ boost::system::result<task_page> parse_task_list(const boost::json::value& v) {
     auto t = parse_task(entry);
     if (t) {
       page.tasks.push_back(std::move(*t));
+    } else if (t.error() == errc::bad_backend_status) {
+      // Not skipped: the entry may be the in-doubt task a lookup looks for.
+      return t.error();
     } else {
       ++page.skipped;
     }

@@ -36,7 +36,8 @@ struct task {
   std::size_t contracts_touched() const;
 };
 
-// errc::not_a_task unless `v` is an object with a non-empty string "id". A text field that holds
+// errc::not_a_task unless `v` is an object with a non-empty string "id"; errc::bad_backend_status
+// when its backend_status is there, not null and not a string. Another text field that holds
 // another JSON type (say an object in backend_status_info) is kept as its JSON text.
 boost::system::result<task> parse_task(const boost::json::value& v);
 
@@ -48,7 +49,7 @@ struct task_page {
 };
 
 // Either a JSON array of tasks, or a page {count, next, previous, results}. The shape must be
-// right (errc::bad_response otherwise): a page silently cut short could make an in-doubt
+// right (errc::bad_response otherwise; errc::bad_backend_status for an entry that has one): a page silently cut short could make an in-doubt
 // submission look absent and get it submitted twice.
 boost::system::result<task_page> parse_task_list(const boost::json::value& v);
 

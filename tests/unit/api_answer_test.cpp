@@ -118,6 +118,23 @@ TEST(ApiAnswer, ANonStringBackendStatusIsAProtocolError) {
   EXPECT_NE(a.error().message.find("backend_status"), std::string::npos);
 }
 
+TEST(ApiAnswer, AListEntryWithANonStringBackendStatusFailsThePage) {
+  // Not "still running", and not skipped either: the entry may be an in-doubt submission's.
+  for (const char* status : {R"({"state":"done"})", "1", "true", R"(["done"])"}) {
+    const std::string body = std::string(R"({"count":2,"next":null,"results":[{"id":"a",)") +
+                             R"("backend_status":"done"},{"id":"b","backend_status":)" + status +
+                             "}]}";
+    auto page = page_answer(answer(200, body), "GET /api/tasks/", now);
+    ASSERT_FALSE(page) << body;
+    EXPECT_NE(page.error().message.find("backend_status is not a string"), std::string::npos)
+        << page.error().message;
+  }
+  auto fine = page_answer(
+      answer(200, R"({"count":1,"next":null,"results":[{"id":"a","backend_status":null}]})"),
+      "GET /api/tasks/", now);
+  ASSERT_TRUE(fine) << "null is a task with no status yet";
+}
+
 TEST(ApiAnswer, PagesOfBothShapes) {
   auto arr = page_answer(answer(200, R"([{"id":"a"},{"id":"b"}])"), "GET", now);
   ASSERT_TRUE(arr);
