@@ -154,6 +154,14 @@ secret api_key_or_throw(const config& cfg) {
   return std::move(*key);
 }
 
+// What `run` and `serve` can refuse without the journal is refused before it is created or
+// locked: the key, and a CA file that does not load. Returns the key.
+secret checked_before_the_journal(const config& cfg) {
+  secret key = api_key_or_throw(cfg);
+  (void)make_tls_client_context(cfg.api.ca_file);  // the orchestrator loads it again: cheap
+  return key;
+}
+
 journal_file open_journal(const config& cfg) {
   journal_options o;
   o.path = cfg.state.journal;
@@ -182,7 +190,7 @@ int cmd_run(const command_line& cl, const config& cfg) {
 
   // Named first: the order in which arguments are evaluated is unspecified, and g++ opened (and
   // created) the journal before the lookup refused a missing key.
-  secret key = api_key_or_throw(cfg);
+  secret key = checked_before_the_journal(cfg);
   std::unique_ptr<progress_line> line;  // before `o`: the engine's last events may come late
   orchestrator o(cfg, std::move(key), open_journal(cfg));
   if (!cl.quiet && progress_line::wanted()) {
@@ -207,7 +215,7 @@ int cmd_run(const command_line& cl, const config& cfg) {
 }
 
 int cmd_serve(const config& cfg) {
-  secret key = api_key_or_throw(cfg);  // before the journal: see cmd_run
+  secret key = checked_before_the_journal(cfg);  // before the journal: see cmd_run
   orchestrator o(cfg, std::move(key), open_journal(cfg));
   o.serve();
   // 0 after SIGTERM; 5 when the journal failed under it (the service manager sees the failure).

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 namespace zefortd {
@@ -54,6 +55,26 @@ TEST_F(Commands, NoKeyExitsTwoBeforeTheJournalIsCreated) {
     EXPECT_FALSE(fs::exists(dir_ / "zefortd.journal")) << command;
     EXPECT_FALSE(fs::exists(dir_ / "zefortd.journal.lock")) << command;
   }
+}
+
+// A CA file that does not load was refused only once the journal and its lock existed.
+TEST_F(Commands, ABadCaFileExitsTwoBeforeTheJournalIsCreated) {
+  ::setenv("ZEFORT_APIKEY", "sandbox-key", 1);
+  std::ofstream(dir_ / "ca.pem") << "not a certificate\n";
+  for (const char* command : {"run", "serve"}) {
+    command_line cl = with_journal(command, "zefortd.journal");
+    std::string text;
+    {
+      std::ifstream in(cl.config_file);
+      text.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    text.insert(text.find("state:"), "  ca_file: " + (dir_ / "ca.pem").string() + "\n");
+    std::ofstream(cl.config_file, std::ios::trunc) << text;
+    EXPECT_EQ(run_command(cl), exit_code::usage) << command;
+    EXPECT_FALSE(fs::exists(dir_ / "zefortd.journal")) << command;
+    EXPECT_FALSE(fs::exists(dir_ / "zefortd.journal.lock")) << command;
+  }
+  ::unsetenv("ZEFORT_APIKEY");
 }
 
 TEST_F(Commands, ValidateChecksTheJournalsDirectoryAndKind) {
