@@ -153,6 +153,7 @@ class engine {
     std::vector<std::string> status_runs;  // runs whose poll this round serves
     list_pager pager;
     steady_ms retry_at = steady_never;
+    steady_ms started = 0;  // no round pages for longer than polling.give_up_after
     std::unordered_set<std::string> listed;  // task ids seen (census of lingering tasks)
   };
   using continuation = std::function<void(instant)>;

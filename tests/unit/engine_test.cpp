@@ -290,6 +290,36 @@ TEST(Engine, AListThatNeverEndsEndsTheRound) {
   EXPECT_EQ(d.count_records<resubmit_record>(), 0u) << "a failed lookup never resubmits blind";
 }
 
+// Seen: a next link that kept producing new pages made one lookup read 452 pages in 45 s, for as
+// long as the process lived. Without a count, only the hard cap (10,000 pages) bounded it.
+TEST(Engine, AListThatNeverEndsEndsAtGiveUpAfter) {
+  config cfg = make_config(1);
+  cfg.polling.give_up_after = std::chrono::seconds(30);
+  std::vector<journal_record> j{batch_record{"b-1", {"job-0"}, wall0 - 2000},
+                                intent("r-1", 0, "b-1")};
+  driver d(cfg, state_of(j));
+  d.e.start_batch({}, d.now());
+  d.drain();
+  std::size_t pages = 0;
+  for (; pages < 1000 && d.count_records<gave_up_record>() == 0; ++pages) {
+    if (d.sent.empty()) {
+      d.advance_to_timer();  // a pause between rounds, or the lookup's backoff
+      if (d.sent.empty()) break;
+    }
+    auto r = d.take();
+    ASSERT_EQ(r.method, http_method::get) << "only list pages: nothing is resubmitted blind";
+    d.steady += 1000;  // a page a second
+    d.wall += 1000;
+    json::object page{{"next", "https://api.test/api/tasks/?page=" + std::to_string(pages + 2)}};
+    page["results"] = json::array{json::parse(task_json("x-" + std::to_string(pages), "pending"))};
+    d.reply(r, answer(200, json::serialize(page)));
+    d.sync();
+  }
+  EXPECT_EQ(d.count_records<gave_up_record>(), 1u) << "after " << pages << " pages";
+  EXPECT_LE(pages, 40u) << "30 s of pages, a page a second";
+  EXPECT_EQ(d.count_records<resubmit_record>(), 0u);
+}
+
 TEST(Engine, StopEndsALongRetryAfterWaitAtOnce) {
   driver d(make_config(1));
   d.e.start_batch({"job-0"}, d.now());
