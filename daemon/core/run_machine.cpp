@@ -137,7 +137,7 @@ run_step run_machine::on_lookup(const task* found, instant now) {
   }
   ++state_.resubmits;
   pending_ = action_kind::submit;
-  return {{resubmit}, {action_kind::wait, backoff_.next()}};
+  return {{resubmit}, {action_kind::wait, until_give_up(backoff_.next(), now)}};
 }
 
 run_step run_machine::on_lookup_failed(const api_failure& f, instant now) {
@@ -156,7 +156,7 @@ run_step run_machine::on_polled(const task& t, instant now) {
         return give_up(now);
       }
       pending_ = action_kind::poll;
-      return {{}, {action_kind::wait, backoff_.next()}};
+      return {{}, {action_kind::wait, until_give_up(backoff_.next(), now)}};
     case backend_state::done:
     case backend_state::failed:
       break;
@@ -227,7 +227,7 @@ run_step run_machine::retry_later(action_kind what, const api_failure& f, instan
   pending_ = what;
   auto delay = backoff_.next();
   if (f.retry_after && *f.retry_after > delay) delay = *f.retry_after;
-  return {{}, {action_kind::wait, delay}};
+  return {{}, {action_kind::wait, until_give_up(delay, now)}};
 }
 
 run_step run_machine::finish(run_outcome o, std::vector<journal_record> records) {
@@ -243,6 +243,15 @@ run_step run_machine::give_up(instant now) {
 
 bool run_machine::past_give_up(instant now) const {
   return now.steady > give_up_at_;
+}
+
+// A wait never outlasts give_up_after: with max_delay (or a Retry-After) longer than what is
+// left, the run would otherwise give up a whole delay late. It wakes just past the bound.
+std::chrono::milliseconds run_machine::until_give_up(std::chrono::milliseconds delay,
+                                                     instant now) const {
+  if (give_up_at_ == steady_never) return delay;
+  const steady_ms left = std::max<steady_ms>(0, give_up_at_ - now.steady) + 1;
+  return std::min(delay, std::chrono::milliseconds(left));
 }
 
 void run_machine::give_up_from(unix_ms since, instant now) {

@@ -89,6 +89,7 @@ class run_machine {
   run_step finish(run_outcome, std::vector<journal_record> records = {});
   run_step give_up(instant now);  // reported, not dismissed: gave_up record, outcome gave_up
   bool past_give_up(instant now) const;
+  std::chrono::milliseconds until_give_up(std::chrono::milliseconds delay, instant now) const;
   void give_up_from(unix_ms since, instant now);
 
   run_state state_;

@@ -478,6 +478,35 @@ TEST(RunMachine, GivesUpOnATaskStillPendingPastTheBound) {
   EXPECT_EQ(h.on_disk()->phase, run_phase::gave_up);
 }
 
+// A max_delay (or a Retry-After) longer than what is left of give_up_after made the run give up a
+// whole delay late: a one-hour bound with a day's max_delay could end a day late.
+TEST(RunMachine, NoWaitOutlastsGiveUpAfter) {
+  polling_config p = polling();
+  p.initial_delay = minutes(50);
+  p.max_delay = hours(24);
+  harness h(run_machine::fresh(make_intent(), p, seed));
+  h.step(h.machine.start(at(t0)));
+  h.step(h.machine.on_submitted(make_task("tk-1"), at(t0)));
+  const unix_ms bound = t0 + milliseconds(hours(1)).count();
+  run_step s = h.step(h.machine.on_timer(at(t0 + milliseconds(minutes(50)).count())));
+  ASSERT_EQ(s.action.kind, action_kind::poll);
+  s = h.step(h.machine.on_polled(make_task("tk-1", "pending"),
+                                 at(t0 + milliseconds(minutes(51)).count())));
+  ASSERT_EQ(s.action.kind, action_kind::wait);
+  EXPECT_LE(t0 + milliseconds(minutes(51)).count() + s.action.delay.count(), bound + 1)
+      << "the next poll comes at the bound, not 100 minutes later";
+  // A Retry-After of a day is honoured up to the bound, and the run gives up then.
+  auto throttled = http_failure(http_method_kind::get, 429);
+  throttled.retry_after = hours(24);
+  s = h.step(h.machine.on_poll_failed(throttled, at(t0 + milliseconds(minutes(55)).count())));
+  ASSERT_EQ(s.action.kind, action_kind::wait);
+  const unix_ms wake = t0 + milliseconds(minutes(55)).count() + s.action.delay.count();
+  EXPECT_LE(wake, bound + 1);
+  h.step(h.machine.on_timer(at(wake)));
+  s = h.step(h.machine.on_poll_failed(throttled, at(wake)));
+  only_record<gave_up_record>(s);
+}
+
 TEST(RunMachine, GivesUpWhileRetryingASubmission) {
   harness h = started();
   run_step s = h.step(h.machine.on_submit_failed(http_failure(http_method_kind::post, 503),
