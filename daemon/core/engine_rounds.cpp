@@ -1,8 +1,7 @@
 // The engine's list rounds: one read of the task list serves every in-doubt lookup that asked
 // before it started and every poll due while many tasks are open. See engine.hpp.
-#include "core/engine.hpp"
-
 #include "core/duration.hpp"
+#include "core/engine.hpp"
 
 namespace zefortd {
 

@@ -47,17 +47,30 @@ const zefort_sandbox::tls_identity& identity() {
   return id;
 }
 
-// The CA as a file, for the production client context (api.ca_file).
+// Another CA whose server certificate expired yesterday.
+const zefort_sandbox::tls_identity& expired_identity() {
+  static const auto id = zefort_sandbox::make_tls_identity({-2L * 24 * 3600, -24L * 3600});
+  return id;
+}
+
+// A CA as a file, for the production client context (api.ca_file); removed at exit.
+std::filesystem::path ca_file_of(const zefort_sandbox::tls_identity& id) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "zefortd-ca-XXXXXX").string();
+  const int fd = ::mkstemp(tmpl.data());
+  if (fd < 0) throw std::runtime_error("mkstemp failed");
+  ::close(fd);
+  std::ofstream(tmpl) << id.ca_pem;
+  static std::vector<std::filesystem::path> made;
+  if (made.empty())
+    std::atexit([] {
+      for (const auto& p : made) std::filesystem::remove(p);
+    });
+  made.push_back(tmpl);
+  return tmpl;
+}
+
 const std::filesystem::path& ca_file() {
-  static const std::filesystem::path path = [] {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "zefortd-ca-XXXXXX").string();
-    const int fd = ::mkstemp(tmpl.data());
-    if (fd < 0) throw std::runtime_error("mkstemp failed");
-    ::close(fd);
-    std::ofstream(tmpl) << identity().ca_pem;
-    std::atexit([] { std::filesystem::remove(ca_file()); });
-    return std::filesystem::path(tmpl);
-  }();
+  static const std::filesystem::path path = ca_file_of(identity());
   return path;
 }
 
@@ -86,10 +99,11 @@ class event {
 // The loopback server: an acceptor on port 0 and counters of what it saw.
 class peer {
  public:
-  explicit peer(asio::io_context& io, const char* address = "127.0.0.1")
+  explicit peer(asio::io_context& io, const char* address = "127.0.0.1",
+                const zefort_sandbox::tls_identity& id = identity())
       : tls_(ssl::context::tls_server), acceptor_(io, {asio::ip::make_address(address), 0}) {
-    tls_.use_certificate_chain(asio::buffer(identity().cert_pem));
-    tls_.use_private_key(asio::buffer(identity().key_pem), ssl::context::pem);
+    tls_.use_certificate_chain(asio::buffer(id.cert_pem));
+    tls_.use_private_key(asio::buffer(id.key_pem), ssl::context::pem);
   }
 
   // Offers TLS versions up to `v` only (TLS1_1_VERSION: a server too old for the client).
@@ -411,6 +425,25 @@ TEST_F(HttpsPool, ACertificateForAnotherHostIsRefusedNamingTheMismatch) {
     EXPECT_TRUE(r.certificate_rejected);
     EXPECT_NE(r.error_text.find("mismatch"), std::string::npos) << r.error_text;
     EXPECT_NE(r.error_text.find("127.0.0.2"), std::string::npos) << r.error_text;
+  };
+  run(server, client);
+}
+
+TEST_F(HttpsPool, AnExpiredCertificateIsRefusedNamingTheCheck) {
+  peer expired(io_, "127.0.0.1", expired_identity());
+  ssl::context trusting = make_tls_client_context(ca_file_of(expired_identity()));
+  auto server = [&]() { return handshake_only(&expired); };
+  auto client = [&]() -> asio::awaitable<void> {
+    auto o = options();
+    o.port = expired.port();
+    https_pool pool(io_.get_executor(), trusting, o);
+    api_client api(pool, key_);
+    auto r = co_await api.send(get("/api/tasks/"));
+    EXPECT_TRUE(r.ec);
+    EXPECT_EQ(r.stage, transport_stage::handshake);
+    EXPECT_TRUE(r.certificate_rejected);
+    EXPECT_FALSE(r.maybe_sent);
+    EXPECT_NE(r.error_text.find("certificate has expired"), std::string::npos) << r.error_text;
   };
   run(server, client);
 }

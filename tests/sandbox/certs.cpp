@@ -65,8 +65,9 @@ x509_ptr new_certificate(EVP_PKEY* subject_key, const char* common_name) {
   if (!BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get())))
     fail("BN_to_ASN1_INTEGER");
 
-  if (!X509_gmtime_adj(X509_getm_notBefore(cert.get()), -60L * 60)) fail("X509_gmtime_adj");
-  if (!X509_gmtime_adj(X509_getm_notAfter(cert.get()), 30L * 24 * 60 * 60)) fail("X509_gmtime_adj");
+  const tls_validity valid{};
+  if (!X509_gmtime_adj(X509_getm_notBefore(cert.get()), valid.not_before)) fail("X509_gmtime_adj");
+  if (!X509_gmtime_adj(X509_getm_notAfter(cert.get()), valid.not_after)) fail("X509_gmtime_adj");
   check(X509_set_pubkey(cert.get(), subject_key), "X509_set_pubkey");
 
   X509_NAME* name = X509_get_subject_name(cert.get());
@@ -108,7 +109,7 @@ std::string to_pem(EVP_PKEY* key) {
 
 }  // namespace
 
-tls_identity make_tls_identity() {
+tls_identity make_tls_identity(const tls_validity& validity) {
   pkey_ptr ca_key = make_p256_key();
   x509_ptr ca = new_certificate(ca_key.get(), "zefort-sandbox CA");
   check(X509_set_issuer_name(ca.get(), X509_get_subject_name(ca.get())), "X509_set_issuer_name");
@@ -128,6 +129,9 @@ tls_identity make_tls_identity() {
   add_extension(server.get(), ca.get(), NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1");
   add_extension(server.get(), ca.get(), NID_subject_key_identifier, "hash");
   add_extension(server.get(), ca.get(), NID_authority_key_identifier, "keyid:always");
+  if (!X509_gmtime_adj(X509_getm_notBefore(server.get()), validity.not_before) ||
+      !X509_gmtime_adj(X509_getm_notAfter(server.get()), validity.not_after))
+    fail("X509_gmtime_adj");
   if (!X509_sign(server.get(), ca_key.get(), EVP_sha256())) fail("X509_sign(server)");
 
   // The CA key goes out of scope here: nothing can sign with this CA once it has started.

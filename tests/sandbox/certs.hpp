@@ -12,8 +12,14 @@ struct tls_identity {
   std::string key_pem;   // server private key: stays in memory, never written out
 };
 
+// The server certificate's validity, in seconds from now (tests make expired ones).
+struct tls_validity {
+  long not_before = -60L * 60;  // an hour back, to tolerate clock skew
+  long not_after = 30L * 24 * 60 * 60;
+};
+
 // Throws std::runtime_error carrying OpenSSL's error text.
-tls_identity make_tls_identity();
+tls_identity make_tls_identity(const tls_validity& server = {});
 
 // Writes beside the target and renames, so a reader never sees half a file. Throws
 // std::runtime_error naming the path.

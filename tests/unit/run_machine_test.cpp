@@ -407,10 +407,10 @@ TEST(RunMachine, AGoodPollBetweenNotFoundsStartsTheCountAgain) {
   harness h = polling_run();
   for (int round = 0; round < 3; ++round) {
     for (unsigned i = 0; i < run_machine::not_found_tolerated; ++i)
-      EXPECT_EQ(h.step(h.machine.on_poll_failed(http_failure(http_method_kind::get, 404),
-                                                at(t0 + 9000)))
-                    .action.kind,
-                action_kind::wait);
+      EXPECT_EQ(
+          h.step(h.machine.on_poll_failed(http_failure(http_method_kind::get, 404), at(t0 + 9000)))
+              .action.kind,
+          action_kind::wait);
     h.step(h.machine.on_polled(make_task("tk-1", "pending"), at(t0 + 9500)));
   }
   EXPECT_EQ(h.machine.outcome(), run_outcome::none);
