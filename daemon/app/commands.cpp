@@ -12,6 +12,7 @@
 #include "core/api_key.hpp"
 #include "core/config.hpp"
 #include "core/duration.hpp"
+#include "core/journal_records.hpp"
 #include "core/log.hpp"
 #include "core/payload_template.hpp"
 #include "core/schedule.hpp"
@@ -246,6 +247,20 @@ int cmd_journal(const command_line& cl, const config& cfg) {
   // make the next start refuse the repaired journal.
   auto report = repair ? repair_journal(path, nullptr, replay_check()) : check_journal(path);
   print_journal_report(std::cout, path, report);
+  if (report.repaired && !report.lost.empty() && report.end != scan_end::torn_tail) {
+    // What was lost may have held intents: the batches open now look each job that has no run
+    // up before sending it, rather than sending it blind (lost_record). A torn tail is exempt:
+    // it was never durable, so nothing was ever sent on the strength of it.
+    journal_options o;
+    o.path = path;
+    journal_file file = journal_file::open(o);
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    file.append(encode_record(lost_record{report.lost.size(), now.count()}));
+    file.sync();
+    std::cout << "jobs of open batches without a run will be looked up in the task list before "
+                 "they are sent again\n";
+  }
   if (report.sound || report.repaired) return exit_code::ok;
   return report.end == scan_end::torn_tail ? 1 : exit_code::journal;
 }

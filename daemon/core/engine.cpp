@@ -136,17 +136,15 @@ void engine::settle(instant now) {
 }
 
 std::string engine::waiting_on() const {
-  std::string out = std::to_string(runs_.size()) + " runs, " +
-                    std::to_string(requests_.size()) + " requests (" +
-                    std::to_string(dismissing_) + " dismissals in flight), " +
-                    std::to_string(waits_.size()) + " waits, " +
-                    std::to_string(lookup_next_.size()) + " lookups next, " +
-                    std::to_string(status_next_.size()) + " polls next, " +
-                    std::to_string(submits_in_flight_) + " submits in flight, " +
-                    std::to_string(submit_waiters_.size()) + " submit waiters, " +
-                    std::to_string(pending_starts_.size()) + " starts, " +
-                    std::to_string(orphan_watches_.size()) + " orphans, " +
-                    std::to_string(unswept_.size()) + " unswept";
+  std::string out =
+      std::to_string(runs_.size()) + " runs, " + std::to_string(requests_.size()) + " requests (" +
+      std::to_string(dismissing_) + " dismissals in flight), " + std::to_string(waits_.size()) +
+      " waits, " + std::to_string(lookup_next_.size()) + " lookups next, " +
+      std::to_string(status_next_.size()) + " polls next, " + std::to_string(submits_in_flight_) +
+      " submits in flight, " + std::to_string(submit_waiters_.size()) + " submit waiters, " +
+      std::to_string(pending_starts_.size()) + " starts, " +
+      std::to_string(orphan_watches_.size()) + " orphans, " + std::to_string(unswept_.size()) +
+      " unswept";
   if (round_)
     out += std::string(", round ") + (round_->lookup ? "lookup" : "status") + " with " +
            std::to_string(round_->lookup_runs.size()) + " lookups";
@@ -278,6 +276,12 @@ void engine::admit_starts(instant now) {
       emit(events::job_skipped{p.job, "no longer configured; not started"});
       continue;
     }
+    if (p.in_doubt) {
+      // Like a run resumed in doubt: no submit slot, since its first request is a lookup.
+      start_run(run_machine::in_doubt(new_intent(*job, p.batch, now), cfg_.polling, rng_()), true,
+                false, now);
+      continue;
+    }
     start_run(run_machine::fresh(new_intent(*job, p.batch, now), cfg_.polling, rng_()), false, true,
               now);
   }
@@ -363,8 +367,8 @@ void engine::perform(const std::string& run, const run_action& action, instant n
         }
         take_submit_slot(slot);
       }
-      enqueue(request_class::submit, http_method::post, api_path(s.intent.endpoint), slot.body,
-              run, std::exchange(slot.retrying, false));
+      enqueue(request_class::submit, http_method::post, api_path(s.intent.endpoint), slot.body, run,
+              std::exchange(slot.retrying, false));
       return;
     }
     case action_kind::lookup:

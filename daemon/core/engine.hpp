@@ -130,6 +130,7 @@ class engine {
   struct pending_start {
     std::string job;
     std::string batch;
+    bool in_doubt = false;  // its batch may have lost its intent (lost_record): look it up first
   };
   struct wait_entry {
     steady_ms at;

@@ -48,9 +48,10 @@ void engine::start_batch(const std::vector<std::string>& jobs, instant now) {
     for (const auto& name : names) {
       covered.insert(name);
       if (with_intent.count(name)) continue;
-      // The batch began but this job's intent never became durable: nothing was sent.
+      // The batch began but this job's intent never became durable: nothing was sent. Unless a
+      // repair lost records since the batch began: then it may have been, and is looked up.
       if (cfg_.find_job(name))
-        pending_starts_.push_back({name, b.batch});
+        pending_starts_.push_back({name, b.batch, state_.may_have_lost_intents(b)});
       else
         emit(
             events::job_skipped{name, "of the interrupted batch is no longer configured; skipped"});
@@ -98,11 +99,10 @@ void engine::start_new_revisions(instant now) {
 void engine::reload(config fresh, instant now) {
   if (stopping_ || exited_) return;
   // The pool, the key and the journal are built once: those settings need a restart.
-  const bool restart = fresh.api.base_url.buffer() != cfg_.api.base_url.buffer() ||
-                       fresh.state.journal != cfg_.state.journal ||
-                       fresh.api.connections != cfg_.api.connections ||
-                       fresh.api.rate_limit != cfg_.api.rate_limit ||
-                       fresh.api.exclusive != cfg_.api.exclusive;
+  const bool restart =
+      fresh.api.base_url.buffer() != cfg_.api.base_url.buffer() ||
+      fresh.state.journal != cfg_.state.journal || fresh.api.connections != cfg_.api.connections ||
+      fresh.api.rate_limit != cfg_.api.rate_limit || fresh.api.exclusive != cfg_.api.exclusive;
   cfg_.jobs = std::move(fresh.jobs);
   cfg_.included_files = std::move(fresh.included_files);
   cfg_.polling = fresh.polling;

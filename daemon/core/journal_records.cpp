@@ -86,6 +86,11 @@ struct encoder {
     out["job"] = r.job;
     out["rev"] = r.revision;
   }
+  void operator()(const lost_record& r) {
+    out["t"] = "lost";
+    out["stretches"] = r.stretches;
+    out["at"] = r.at;
+  }
   void operator()(const census_record& r) {
     out["t"] = "census";
     out["tasks"] = strings(r.tasks);
@@ -223,6 +228,10 @@ std::vector<std::string> strings_of(reader& r, std::string_view key) {
   return out;
 }
 
+journal_record decode_lost(reader& r) {
+  return lost_record{static_cast<std::uint64_t>(r.num("stretches")), r.num("at")};
+}
+
 journal_record decode_census(reader& r) {
   return census_record{strings_of(r, "tasks"), r.num("at")};
 }
@@ -239,8 +248,12 @@ journal_record decode_duplicate(reader& r) {
 }
 
 journal_record decode_slot(reader& r) {
-  slot_record x{r.str("job"), r.str("schedule"), r.num("slot"), slot_outcome::fired,
-                static_cast<std::uint64_t>(r.num("missed")), r.num("at")};
+  slot_record x{r.str("job"),
+                r.str("schedule"),
+                r.num("slot"),
+                slot_outcome::fired,
+                static_cast<std::uint64_t>(r.num("missed")),
+                r.num("at")};
   const std::string outcome = r.str("outcome");
   if (outcome == "skipped")
     x.outcome = slot_outcome::skipped;
@@ -272,6 +285,7 @@ constexpr record_type record_types[] = {
     {"orphan", decode_orphan},
     {"possible_duplicate", decode_duplicate},
     {"slot", decode_slot},
+    {"lost", decode_lost},
 };
 
 }  // namespace

@@ -134,11 +134,19 @@ struct slot_record {
 
 const char* to_string(slot_outcome);
 
+// `zefortd journal repair` could not read some stretches of the journal (`stretches` of them):
+// an intent may have been among them. A batch begun before `at` then looks each of its jobs
+// without a run up in the task list before sending it, as it does an in-doubt submission.
+struct lost_record {
+  std::uint64_t stretches = 0;
+  unix_ms at = 0;
+};
+
 using journal_record =
     std::variant<intent_record, submitted_record, resubmit_record, finished_record,
                  dismissed_record, failed_record, gave_up_record, batch_record, batch_end_record,
                  revision_seen_record, task_seen_record, census_record, orphan_record,
-                 duplicate_record, slot_record>;
+                 duplicate_record, slot_record, lost_record>;
 
 std::string encode_record(const journal_record&);
 

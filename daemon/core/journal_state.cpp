@@ -151,6 +151,8 @@ std::optional<std::string> journal_state::apply_record(Record&& record) {
   } else if (auto* r = std::get_if<task_seen_record>(&record)) {
     lingering_.insert(r->task);
     tasks_.insert(pass<Record>(r->task));
+  } else if (auto* r = std::get_if<lost_record>(&record)) {
+    lost_at_ = std::max(lost_at_, r->at);
   } else if (auto* r = std::get_if<census_record>(&record)) {
     census_taken_ = true;
     for (auto& t : r->tasks) census_.insert(pass<Record>(t));
@@ -246,11 +248,15 @@ std::vector<journal_record> journal_state::live_records(std::size_t keep_recent)
   for (const auto& [job, s] : slots_)
     out.push_back(slot_record{job, s.schedule, s.last_slot, s.last_outcome, s.missed, 0});
   std::set<std::string> open_batch_ids;
+  bool lost_matters = false;
   for (const auto& [id, b] : batches_)
     if (!b.ended) {
       open_batch_ids.insert(id);
       out.push_back(b.record);
+      lost_matters = lost_matters || may_have_lost_intents(b.record);
     }
+  // Kept while a batch it concerns is open.
+  if (lost_matters) out.push_back(lost_record{0, lost_at_});
 
   // Closed runs outside open batches are history: keep only the most recent ones.
   std::vector<const run_state*> keep;

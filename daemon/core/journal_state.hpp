@@ -91,6 +91,11 @@ class journal_state {
   // `api.exclusive`: in the list before zefortd submitted anything (census_record).
   bool task_censused(const std::string& task) const { return census_.count(task) != 0; }
   bool has_census() const { return census_taken_; }
+  // A repair lost records after this batch began (lost_record): a job of it without a run may
+  // have been sent, so it is looked up before it is sent.
+  bool may_have_lost_intents(const batch_record& b) const {
+    return lost_at_ != 0 && b.at <= lost_at_;
+  }
   // `api.exclusive`: ours, owned by no run, still to be dismissed once it finishes.
   const std::set<std::string>& orphans() const { return orphans_; }
   bool task_orphaned(const std::string& task) const { return orphans_.count(task) != 0; }
@@ -148,9 +153,10 @@ class journal_state {
   std::map<std::string, batch_state> batches_;
   std::set<std::pair<std::string, std::string>, revision_less> revisions_;
   std::set<std::string> tasks_;
-  std::set<std::string> lingering_;  // from task_seen records: known, with no run kept
+  std::set<std::string> lingering_;         // from task_seen records: known, with no run kept
   std::unordered_set<std::string> census_;  // census records (and dismissed orphans)
   bool census_taken_ = false;
+  unix_ms lost_at_ = 0;            // the latest repair that lost records
   std::set<std::string> orphans_;  // orphan records not yet dismissed
   std::map<std::string, slot_state> slots_;
 };

@@ -48,6 +48,13 @@ run_machine run_machine::fresh(intent_record intent, const polling_config& polli
   return run_machine(std::move(s), false, polling, seed);
 }
 
+run_machine run_machine::in_doubt(intent_record intent, const polling_config& polling,
+                                  std::uint64_t seed) {
+  run_machine m = fresh(std::move(intent), polling, seed);
+  m.look_first_ = true;
+  return m;
+}
+
 run_machine run_machine::resume(run_state state, const polling_config& polling,
                                 std::uint64_t seed) {
   return run_machine(std::move(state), true, polling, seed);
@@ -57,7 +64,7 @@ run_step run_machine::start(instant now) {
   if (!journaled_) {
     journaled_ = true;
     give_up_from(now.wall, now);
-    return {{state_.intent}, {action_kind::submit}};
+    return {{state_.intent}, {look_first_ ? action_kind::lookup : action_kind::submit}};
   }
   // Resumed: the time already spent counts (read from the journal's wall times, once).
   give_up_from(state_.submitted_at ? state_.submitted_at : state_.intent.at, now);

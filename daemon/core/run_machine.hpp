@@ -55,6 +55,10 @@ class run_machine {
  public:
   // A new run: start() emits the intent record.
   static run_machine fresh(intent_record intent, const polling_config&, std::uint64_t seed);
+  // A new run that may have been sent before (its job's intent was among records a repair
+  // lost): start() emits the intent record, then looks the task up instead of submitting, as
+  // a run resumed in doubt does.
+  static run_machine in_doubt(intent_record intent, const polling_config&, std::uint64_t seed);
   // A run replayed from the journal: start() resumes where it stopped.
   static run_machine resume(run_state state, const polling_config&, std::uint64_t seed);
 
@@ -94,6 +98,7 @@ class run_machine {
 
   run_state state_;
   bool journaled_;
+  bool look_first_ = false;  // in_doubt(): the first action is a lookup
   polling_config polling_;
   backoff backoff_;
   action_kind pending_ = action_kind::submit;  // what on_timer() performs

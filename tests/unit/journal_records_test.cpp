@@ -64,6 +64,9 @@ bool same(const slot_record& a, const slot_record& b) {
   return a.job == b.job && a.schedule == b.schedule && a.slot == b.slot &&
          a.outcome == b.outcome && a.missed == b.missed && a.at == b.at;
 }
+bool same(const lost_record& a, const lost_record& b) {
+  return a.stretches == b.stretches && a.at == b.at;
+}
 
 bool same(const journal_record& a, const journal_record& b) {
   if (a.index() != b.index()) return false;
@@ -121,6 +124,7 @@ TEST(JournalRecords, EveryTypeRoundTrips) {
       slot_record{"job", "@every 1s", 1'700'000'000'000, slot_outcome::fired, 0, 13},
       slot_record{"job", "0 3 * * *", 1'700'000'060'000, slot_outcome::skipped, 2, 14},
       slot_record{"job", "@daily", 1'700'000'120'000, slot_outcome::missed, 12345, 15},
+      lost_record{2, 1'700'000'180'000},
   };
   for (const auto& r : records) {
     SCOPED_TRACE(encode_record(r));

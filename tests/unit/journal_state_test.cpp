@@ -568,11 +568,11 @@ namespace {
 
 TEST(JournalStateCensus, CensusOrphansAndDuplicatesSurviveCompaction) {
   journal_state s;
-  apply_all(s, {census_record{{"tk-x", "tk-y"}, 1}, intent("r-1", 10),
-                resubmit_record{"r-1", "in doubt", 11},
-                duplicate_record{"r-1", "could be tk-o", {"tk-o"}, 12},
-                orphan_record{"tk-o", false, 13}, orphan_record{"tk-p", false, 14},
-                orphan_record{"tk-p", true, 15}});
+  apply_all(
+      s, {census_record{{"tk-x", "tk-y"}, 1}, intent("r-1", 10),
+          resubmit_record{"r-1", "in doubt", 11},
+          duplicate_record{"r-1", "could be tk-o", {"tk-o"}, 12}, orphan_record{"tk-o", false, 13},
+          orphan_record{"tk-p", false, 14}, orphan_record{"tk-p", true, 15}});
   EXPECT_TRUE(s.has_census());
   EXPECT_TRUE(s.task_censused("tk-x"));
   EXPECT_TRUE(s.task_orphaned("tk-o"));
@@ -587,6 +587,22 @@ TEST(JournalStateCensus, CensusOrphansAndDuplicatesSurviveCompaction) {
   EXPECT_TRUE(r->possible_duplicate);
   EXPECT_EQ(r->duplicate_reason, "could be tk-o");
   EXPECT_EQ(r->duplicate_tasks, std::vector<std::string>{"tk-o"});
+}
+
+// A repair that lost records marks the batches begun before it, through compaction, until they
+// end: their jobs without a run may have been sent.
+TEST(JournalStateCensus, ALostRecordConcernsTheBatchesBegunBeforeItWhileTheyAreOpen) {
+  journal_state s;
+  const batch_record before{"b-1", {"a", "b"}, 100};
+  const batch_record after{"b-2", {"c"}, 300};
+  apply_all(s, {before, lost_record{1, 200}, after});
+  EXPECT_TRUE(s.may_have_lost_intents(before));
+  EXPECT_FALSE(s.may_have_lost_intents(after)) << "begun after the repair";
+  journal_state again = replay_live(s, 0);
+  EXPECT_TRUE(again.may_have_lost_intents(before));
+  apply_all(s, {batch_end_record{"b-1", 400}});
+  journal_state ended = replay_live(s, 0);
+  EXPECT_FALSE(ended.may_have_lost_intents(before)) << "dropped with the last batch it concerns";
 }
 
 TEST(JournalStateCensus, ACompleteListRoundForgetsCensusedTasksNoLongerListed) {
