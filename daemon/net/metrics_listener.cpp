@@ -85,11 +85,13 @@ asio::awaitable<void> metrics_listener::accept_loop() {
     auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
     if (stopped_ || ec == asio::error::operation_aborted) co_return;
     if (ec) continue;  // e.g. EMFILE: the next accept may succeed
-    if (open_.size() >= options_.max_connections) {
+    // Counted here, not when serve() first runs: accepts queued in one turn must see each other.
+    if (serving_ >= options_.max_connections) {
       boost::system::error_code ignored;
       socket.close(ignored);  // a scraper retries; the loop is not held by a queue of them
       continue;
     }
+    ++serving_;
     auto serving = serve(std::move(socket));
     asio::co_spawn(executor_, std::move(serving), asio::detached);
   }
@@ -102,8 +104,12 @@ asio::awaitable<void> metrics_listener::serve(tcp::socket socket) {
   struct unregister {
     std::set<tcp::socket*>& set;
     tcp::socket* s;
-    ~unregister() { set.erase(s); }
-  } guard{open_, registered};
+    std::size_t& serving;
+    ~unregister() {
+      set.erase(s);
+      --serving;
+    }
+  } guard{open_, registered, serving_};
 
   beast::flat_buffer buffer(8 * 1024);
   http::request_parser<http::empty_body> parser;

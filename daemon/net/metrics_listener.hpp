@@ -51,6 +51,7 @@ class metrics_listener {
   metrics_listener_options options_;
   asio::ip::tcp::acceptor acceptor_;
   std::set<asio::ip::tcp::socket*> open_;
+  std::size_t serving_ = 0;  // connections accepted and not yet done, against max_connections
   bool stopped_ = false;
 };
 

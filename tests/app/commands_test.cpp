@@ -77,6 +77,24 @@ TEST_F(Commands, ABadCaFileExitsTwoBeforeTheJournalIsCreated) {
   ::unsetenv("ZEFORT_APIKEY");
 }
 
+// What operators copy: `zefortd validate` (this very function, as main calls it) accepts every
+// shipped example, and with --json lists each of its jobs.
+TEST_F(Commands, ValidateAcceptsEveryShippedExample) {
+  std::size_t seen = 0;
+  for (const auto& e : fs::directory_iterator(fs::path(ZEFORTD_CONFIG_DIR) / "examples")) {
+    if (e.path().extension() != ".yaml") continue;
+    ++seen;
+    for (const bool json : {false, true}) {
+      command_line cl;
+      cl.command = "validate";
+      cl.config_file = e.path();
+      cl.json = json;
+      EXPECT_EQ(run_command(cl), exit_code::ok) << e.path() << (json ? " --json" : "");
+    }
+  }
+  EXPECT_GE(seen, 5u);
+}
+
 TEST_F(Commands, ValidateChecksTheJournalsDirectoryAndKind) {
   EXPECT_EQ(run_command(with_journal("validate", "zefortd.journal")), exit_code::ok);
   EXPECT_EQ(run_command(with_journal("validate", "missing/zefortd.journal")), exit_code::usage);
