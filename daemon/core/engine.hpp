@@ -145,16 +145,16 @@ class engine {
   struct round_state {
     explicit round_state(const boost::urls::url& base) : pager(base) {}
     std::uint64_t id = 0;
-    bool lookup = false;                   // gates dismissals while it pages
-    bool census = false;                   // api.exclusive: the read before any submission
-    bool sweep = false;                    // api.exclusive: the read after resubmissions
-    std::vector<unknown_task> unknown;     // api.exclusive: candidates and orphans
+    bool lookup = false;                // gates dismissals while it pages
+    bool census = false;                // api.exclusive: the read before any submission
+    bool sweep = false;                 // api.exclusive: the read after resubmissions
+    std::vector<unknown_task> unknown;  // api.exclusive: candidates and orphans
     bool raced = false;  // a POST went in doubt while it paged: its task may be listed
     std::vector<std::string> lookup_runs;  // in-doubt runs not matched yet
     std::vector<std::string> status_runs;  // runs whose poll this round serves
     list_pager pager;
     steady_ms retry_at = steady_never;
-    steady_ms started = 0;  // no round pages for longer than polling.give_up_after
+    steady_ms started = 0;                   // no round pages for longer than polling.give_up_after
     std::unordered_set<std::string> listed;  // task ids seen (census of lingering tasks)
   };
   using continuation = std::function<void(instant)>;
@@ -283,6 +283,7 @@ class engine {
   struct orphan_watch {
     steady_ms give_up_at = 0;
     steady_ms delay = 0;
+    unsigned not_found = 0;  // 404s in a row to its poll: tolerated as a run tolerates them
   };
   std::unordered_map<std::string, orphan_watch> orphan_watches_;
 

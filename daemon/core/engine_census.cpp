@@ -128,7 +128,8 @@ void engine::mark_duplicate(const std::string& run, std::string reason,
   std::string job = known->intent.job;
   // Both task ids where they are known; a handful of candidates at most, never a whole list.
   if (tasks.size() > max_duplicate_tasks) tasks.resize(max_duplicate_tasks);
-  if (auto it = runs_.find(run); it != runs_.end()) it->second.machine.mark_duplicate(reason, tasks);
+  if (auto it = runs_.find(run); it != runs_.end())
+    it->second.machine.mark_duplicate(reason, tasks);
   for (auto& r : reports_)
     if (r.run == run) {
       r.possible_duplicate = true;
@@ -192,12 +193,16 @@ void engine::on_orphan_answer(const request_info& info, const transport_result& 
   if (info.method == http_method::get) {
     auto answer = poll_answer(result, task_id, what, wall(now));
     if (!answer) {
-      if (answer.error().status == 404) return gone();
+      // A task just listed can still be unknown to the server that answers for it (a replica
+      // behind): gone only after as many 404s in a row as a run's poll tolerates.
+      if (answer.error().status == 404 && ++it->second.not_found > run_machine::not_found_tolerated)
+        return gone();
       return later();
     }
+    it->second.not_found = 0;
     if (answer->state() == backend_state::running) return later();
-    enqueue(request_class::dismiss, http_method::patch, info.target, R"({"frontend_status":"done"})",
-            info.key);
+    enqueue(request_class::dismiss, http_method::patch, info.target,
+            R"({"frontend_status":"done"})", info.key);
     return;
   }
   auto answer = dismiss_answer(result, what, wall(now));

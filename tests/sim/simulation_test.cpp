@@ -1,7 +1,8 @@
 // Deterministic simulation of the engine, after FoundationDB's and TigerBeetle's simulators:
 // the engine and its run machines against the sandbox's socket-free API model, with a virtual
 // clock, seeded faults (5xx, 429 with Retry-After, drops before and after acting, slow answers,
-// pages that shift, tasks that finish before a lookup) and crashes at any step, after which a
+// pages that shift, tasks that finish before a lookup, a task that answers 404 for a while after
+// it was created, a key refused with 401 or 403 halfway) and crashes at any step, after which a
 // new engine replays only what had become durable. Invariants are checked after every scenario.
 //
 // A failing scenario prints its seed; ZEFORTD_SIM_SEED=N replays exactly that one, and
@@ -12,6 +13,7 @@
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 #include <cstdlib>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <random>
@@ -31,6 +33,16 @@ namespace json = boost::json;
 
 constexpr unix_ms wall_epoch = 1'750'000'000'000;
 
+// How often the rarer faults really happened, so that a family that never fires is noticed.
+struct fault_counts {
+  std::uint64_t unseen_404s = 0;  // polls answered 404 while the task was unseen
+  std::uint64_t refusals = 0;     // processes that had a refused key
+};
+fault_counts& faults_seen() {
+  static fault_counts counts;
+  return counts;
+}
+
 struct scenario {
   std::uint64_t seed = 0;
   int jobs = 20;
@@ -42,6 +54,12 @@ struct scenario {
   bool exclusive = false;  // api.exclusive: census, adoption of finished tasks, orphans
   unsigned connections = 4;
   steady_ms latency_max = 40;  // the network's delay, each way together, at most
+  // A task's own URL answers 404 for this long after it was created (a replica behind); its
+  // polls must be tolerated, not end the run as lost. Lists see it at once.
+  steady_ms unseen_for = 0;
+  // The key is refused (401 or 403, nothing acted on) from a random step of one process, until
+  // the next start: `run` stops at once and exits 3, and the restart with the key back finishes.
+  unsigned refuse_key = 0;
   sandbox::options api;
   std::string describe() const {
     std::ostringstream o;
@@ -51,10 +69,11 @@ struct scenario {
       << (api.error_after_processing ? " (after acting)" : "") << ", 429 " << api.rate_429
       << ", drops " << api.drop_rate << ", submit status " << api.submit_status << ", list "
       << (api.format == sandbox::list_format::pages ? "pages of " + std::to_string(api.page_size)
-                                                     : std::string("array"))
-      << ", rate_limit "
-      << rate_limit << (exclusive ? ", exclusive" : "") << ", connections " << connections
-      << ", latency up to " << latency_max << " ms";
+                                                    : std::string("array"))
+      << ", rate_limit " << rate_limit << (exclusive ? ", exclusive" : "") << ", connections "
+      << connections << ", latency up to " << latency_max << " ms";
+    if (unseen_for) o << ", tasks 404 for " << unseen_for << " ms";
+    if (refuse_key) o << ", key refused with " << refuse_key << " once";
     return o.str();
   }
 };
@@ -72,6 +91,8 @@ scenario make_scenario(std::uint64_t seed) {
   s.list_above = chance(0.3) ? static_cast<unsigned>(pick(1, 10)) : 0;
   s.rate_limit = chance(0.3) ? pick(5, 50) : 0;
   s.exclusive = chance(0.4);
+  s.unseen_for = chance(0.2) ? pick(100, 1000) : 0;
+  s.refuse_key = chance(0.15) ? (chance(0.5) ? 401 : 403) : 0;
   auto& a = s.api;
   a.api_key = "sim-key";
   a.format = chance(0.8) ? sandbox::list_format::pages : sandbox::list_format::array;
@@ -160,12 +181,17 @@ class world {
     for (int i = 0; i < s_.jobs; ++i) names.push_back("job-" + std::to_string(i));
     int crashes_left = s_.crashes;
     bool stop_left = s_.stop_once;
+    bool refusal_left = s_.refuse_key != 0;
     for (int start = 0; start < 20; ++start) {
       boot();
       eng_->start_batch(names, now());
       // A crash or stop lands at a random step of this process's life.
       const std::uint64_t crash_at = crashes_left > 0 ? pick(1, 400) : UINT64_MAX;
       const std::uint64_t stop_at = stop_left && crashes_left == 0 ? pick(1, 400) : UINT64_MAX;
+      const std::uint64_t refuse_at =
+          refusal_left && crashes_left == 0 && !stop_left ? pick(1, 400) : UINT64_MAX;
+      refusing_ = refusal_seen_ = false;
+      refused_in_flight_ = sent_while_refused_ = 0;
       std::uint64_t steps = 0, steps_at_t = 0;
       steady_ms last_t = t_;
       while (!exited_) {
@@ -180,9 +206,13 @@ class world {
           eng_->stop(now());
           continue;
         }
+        if (steps == refuse_at) {
+          refusal_left = false;
+          refusing_ = true;
+        }
         if (!step()) {
-          ADD_FAILURE() << "the engine waits for nothing and does not exit: "
-                        << eng_->waiting_on() << " at " << t_;
+          ADD_FAILURE() << "the engine waits for nothing and does not exit: " << eng_->waiting_on()
+                        << " at " << t_;
           return;
         }
         // An engine that keeps itself busy without the clock moving never gets anywhere.
@@ -190,14 +220,22 @@ class world {
           last_t = t_;
           steps_at_t = 0;
         } else if (++steps_at_t > 100'000) {
-          ADD_FAILURE() << "100000 steps without the clock moving: " << eng_->waiting_on()
-                        << " at " << t_;
+          ADD_FAILURE() << "100000 steps without the clock moving: " << eng_->waiting_on() << " at "
+                        << t_;
           return;
         }
         if (t_ > 48LL * 3600 * 1000) {
           ADD_FAILURE() << "not done after two virtual days";
           return;
         }
+      }
+      if (exited_ && refusal_seen_) {
+        // Stopped by the refusal: at once, and as a refusal; the next start has the key back.
+        EXPECT_EQ(exit_status_, exit_code::refused) << "a refused key ends `run` with 3";
+        EXPECT_EQ(sent_while_refused_, 0u) << "requests sent after the first refusal arrived ("
+                                           << refused_in_flight_ << " were in flight then)";
+        if (::testing::Test::HasFailure()) return;
+        continue;
       }
       if (exited_ && exit_status_ != exit_code::interrupted) return;  // the batch ended
     }
@@ -300,6 +338,32 @@ class world {
 
   void perform(actions::send& s) {
     check_write_ahead(s.request);
+    if (refusing_) {
+      // Nothing reaches the API: the gateway refuses the key.
+      if (refusal_seen_) ++sent_while_refused_;
+      transport_result r;
+      r.status = s_.refuse_key;
+      r.body = R"({"detail":"Invalid token."})";
+      in_flight_.insert(s.request.id);
+      schedule(t_ + static_cast<steady_ms>(pick(1, static_cast<std::uint64_t>(s_.latency_max))),
+               pending{kind::answer, s.request.id, std::move(r), generation_});
+      return;
+    }
+    if (s_.unseen_for > 0 && s.request.method == http_method::get &&
+        is_task_url(s.request.target)) {
+      const auto* t = api_.tasks().find(task_of(s.request.target));
+      const auto at = sandbox::time_point(std::chrono::milliseconds(wall_epoch + t_));
+      if (t && at - t->created_at < std::chrono::milliseconds(s_.unseen_for)) {
+        transport_result r;
+        r.status = 404;
+        r.body = R"({"detail":"Not found."})";
+        ++faults_seen().unseen_404s;
+        in_flight_.insert(s.request.id);
+        schedule(t_ + static_cast<steady_ms>(pick(1, static_cast<std::uint64_t>(s_.latency_max))),
+                 pending{kind::answer, s.request.id, std::move(r), generation_});
+        return;
+      }
+    }
     const std::string method = to_string(s.request.method);
     const std::string host = "sim.test";
     sandbox::api_request req{method, s.request.target,   auth_,
@@ -369,6 +433,11 @@ class world {
           return true;
         case kind::answer:
           in_flight_.erase(p.id);
+          if (refusing_ && !refusal_seen_ && (p.result.status == 401 || p.result.status == 403)) {
+            refusal_seen_ = true;
+            refused_in_flight_ = in_flight_.size();  // these may still be answered, and resent
+            ++faults_seen().refusals;
+          }
           eng_->on_response(p.id, p.result, now());
           return true;
         case kind::timer:
@@ -417,6 +486,12 @@ class world {
     }
   }
 
+  static bool is_task_url(const std::string& target) {
+    const std::string prefix = "/api/tasks/";
+    return target.size() > prefix.size() && target.rfind(prefix, 0) == 0 &&
+           target.find('?') == std::string::npos;
+  }
+
   static std::string task_of(const std::string& target) {
     const std::string prefix = "/api/tasks/";
     return target.substr(prefix.size(), target.size() - prefix.size() - 1);
@@ -447,6 +522,10 @@ class world {
   bool exited_ = false;
   int exit_status_ = -1;
   std::size_t max_runs_in_memory_ = 0;
+  bool refusing_ = false;      // this process's requests are answered 401/403
+  bool refusal_seen_ = false;  // the engine has had a refusal
+  std::size_t refused_in_flight_ = 0;
+  std::size_t sent_while_refused_ = 0;
 };
 
 std::uint64_t env_number(const char* name, std::uint64_t otherwise) {
@@ -466,15 +545,23 @@ void run_scenarios(scenario (*make)(std::uint64_t), const char* seed_var, const 
     w.run();
     w.check_invariants();
     if (::testing::Test::HasFailure()) {
-      ADD_FAILURE() << "failing scenario " << s.describe() << "; replay it with " << seed_var
-                    << "=" << seed;
+      ADD_FAILURE() << "failing scenario " << s.describe() << "; replay it with " << seed_var << "="
+                    << seed;
       return;
     }
   }
 }
 
 TEST(Simulation, SeededScenariosKeepEveryInvariant) {
+  faults_seen() = {};
   run_scenarios(make_scenario, "ZEFORTD_SIM_SEED", "ZEFORTD_SIM_SCENARIOS", 2000);
+  if (std::getenv("ZEFORTD_SIM_SEED") == nullptr &&
+      env_number("ZEFORTD_SIM_SCENARIOS", 2000) >= 500) {
+    EXPECT_GT(faults_seen().unseen_404s, 100u) << "the 404s of tasks not seen yet never came";
+    EXPECT_GT(faults_seen().refusals, 20u) << "no key was ever refused";
+  }
+  std::cout << "[ sim      ] 404s of unseen tasks " << faults_seen().unseen_404s
+            << ", processes with a refused key " << faults_seen().refusals << "\n";
 }
 
 TEST(Simulation, BigExclusiveBatchesOfSubSecondTasksLeaveNothingBehind) {
