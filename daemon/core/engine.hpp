@@ -193,6 +193,7 @@ class engine {
   void poll_now(const std::string& run);
   void deliver_polled(const std::string& run, const task&, bool from_list, instant now);
   void resubmit_unfound(const std::string& run, const std::vector<std::string>& could_be,
+                        const std::string& shared,
                         instant now);
 
   // The census (api.exclusive) and orphans (engine_census.cpp).

@@ -13,6 +13,17 @@
 #include "core/engine.hpp"
 
 namespace zefortd {
+namespace {
+
+// "; 3 tasks nobody owns, shared by 8 runs: at most 3 of them applied twice".
+std::string shared_doubt(std::size_t tasks, std::size_t runs) {
+  if (tasks == 0 || runs < 2) return {};
+  return "; " + std::to_string(tasks) + (tasks == 1 ? " task" : " tasks") +
+         " nobody owns, shared by " + std::to_string(runs) + " runs: at most " +
+         std::to_string(std::min(tasks, runs)) + " of them applied twice";
+}
+
+}  // namespace
 
 void engine::conclude_round(round_state round, bool conclusive, instant now) {
   std::vector<std::string> waiting;  // unmatched in-doubt runs
@@ -21,7 +32,7 @@ void engine::conclude_round(round_state round, bool conclusive, instant now) {
         it != runs_.end() && it->second.machine.state().phase == run_phase::intended)
       waiting.push_back(run);
   if (!cfg_.api.exclusive) {
-    for (const auto& run : waiting) resubmit_unfound(run, {}, now);
+    for (const auto& run : waiting) resubmit_unfound(run, {}, {}, now);
     return;
   }
   // A held POST that was answered made its task known: no longer a candidate.
@@ -43,7 +54,7 @@ void engine::conclude_round(round_state round, bool conclusive, instant now) {
     // The first read of the list with this key: whatever it holds was there before zefortd
     // submitted anything under `exclusive`, as far as it can tell.
     commit_then({census_record{unknown, now.wall}}, {});
-    for (const auto& run : waiting) resubmit_unfound(run, unknown, now);
+    for (const auto& run : waiting) resubmit_unfound(run, unknown, {}, now);
     return;
   }
   if (!conclusive) {
@@ -56,7 +67,7 @@ void engine::conclude_round(round_state round, bool conclusive, instant now) {
         continue;
       }
       deferred_.erase(run);
-      resubmit_unfound(run, unknown, now);
+      resubmit_unfound(run, unknown, {}, now);
     }
     return;
   }
@@ -75,7 +86,10 @@ void engine::conclude_round(round_state round, bool conclusive, instant now) {
     for (std::size_t i = 0; i < waiting.size(); ++i) adopt(waiting[i], finished[i], now);
     return;
   }
-  for (const auto& run : waiting) resubmit_unfound(run, unknown, now);
+  // Every run marked below shares the same unattributed tasks: each is a real duplicate of at
+  // most one of them, so the reason says how many of the marked runs can have been applied twice.
+  const std::string shared = shared_doubt(unknown.size(), waiting.size() + unswept.size());
+  for (const auto& run : waiting) resubmit_unfound(run, unknown, shared, now);
   // Their first POSTs' tasks, if any, are among the unknown ones, which become orphans now.
   unswept_.clear();
   if (unknown.empty()) return;
@@ -87,7 +101,8 @@ void engine::conclude_round(round_state round, bool conclusive, instant now) {
   });
   // A run sent again earlier could own one of these tasks: it may have been applied twice.
   for (const auto& run : unswept)
-    mark_duplicate(run, "sent again after a doubt; an unattributed task of ours appeared later",
+    mark_duplicate(run,
+                   "sent again after a doubt; an unattributed task of ours appeared later" + shared,
                    unknown, now);
 }
 

@@ -229,7 +229,7 @@ void engine::finish_round(bool complete, const api_failure* failure, instant now
 }
 
 void engine::resubmit_unfound(const std::string& run, const std::vector<std::string>& could_be,
-                              instant now) {
+                              const std::string& shared, instant now) {
   auto it = runs_.find(run);
   if (it == runs_.end()) return;
   auto& m = it->second.machine;
@@ -248,8 +248,9 @@ void engine::resubmit_unfound(const std::string& run, const std::vector<std::str
                      "longer shows its body: it may have been applied before",
                      {}, now);
     else if (!could_be.empty())
-      mark_duplicate(run, "in doubt; tasks in the list that zefortd cannot attribute could be its",
-                     could_be, now);
+      mark_duplicate(
+          run, "in doubt; tasks in the list that zefortd cannot attribute could be its" + shared,
+          could_be, now);
   }
   advance(run, std::move(step), now);
 }
