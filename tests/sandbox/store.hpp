@@ -64,6 +64,7 @@ class store {
   dismiss_outcome dismiss(std::string_view id, time_point now);
 
   std::size_t open_count() const { return open_.size(); }
+  const std::deque<task>& all() const { return tasks_; }  // every task ever created, in order
   // Tasks with frontend_status pending, oldest first, skipping `offset`.
   std::vector<const task*> open_tasks(std::size_t offset, std::size_t limit) const;
 

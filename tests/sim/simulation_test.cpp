@@ -268,6 +268,14 @@ class world {
       for (const auto& r : durable_)
         if (const auto* d = std::get_if<duplicate_record>(&r)) marked.insert(d->run);
       if (duplicates > 0) EXPECT_GE(marked.size(), 1u) << "a duplicate nobody was told of";
+      // And each job applied twice is marked itself, across crashes too.
+      std::map<std::string, int> applied;
+      for (const auto& t : api_.tasks().all()) ++applied[sandbox::canonical_json(t.body)];
+      const journal_state after = replayed();
+      for (const auto& [id, run] : after.runs())
+        if (applied[sandbox::canonical_json(run.intent.body)] > 1)
+          EXPECT_TRUE(run.possible_duplicate)
+              << run.intent.job << " (" << id << ") was applied twice and not marked";
     }
     journal_state final_state = replayed();
     EXPECT_TRUE(final_state.open_batches().empty()) << "a batch never closed";
