@@ -2,7 +2,8 @@
 // the engine and its run machines against the sandbox's socket-free API model, with a virtual
 // clock, seeded faults (5xx, 429 with Retry-After, drops before and after acting, slow answers,
 // pages that shift, tasks that finish before a lookup, a task that answers 404 for a while after
-// it was created, a key refused with 401 or 403 halfway) and crashes at any step, after which a
+// it was created, a key refused with 401 or 403 halfway, a job the API rejects with 400, a task
+// that vanishes so that its polls are 404 for good) and crashes at any step, after which a
 // new engine replays only what had become durable. Invariants are checked after every scenario.
 //
 // A failing scenario prints its seed; ZEFORTD_SIM_SEED=N replays exactly that one, and
@@ -35,8 +36,11 @@ constexpr unix_ms wall_epoch = 1'750'000'000'000;
 
 // How often the rarer faults really happened, so that a family that never fires is noticed.
 struct fault_counts {
-  std::uint64_t unseen_404s = 0;  // polls answered 404 while the task was unseen
-  std::uint64_t refusals = 0;     // processes that had a refused key
+  std::uint64_t unseen_404s = 0;    // polls answered 404 while the task was unseen
+  std::uint64_t refusals = 0;       // processes that had a refused key
+  std::uint64_t vanished_404s = 0;  // polls and dismissals of a vanished task
+  std::uint64_t rejected = 0;       // runs rejected with 400
+  std::uint64_t lost = 0;           // runs that ended lost
 };
 fault_counts& faults_seen() {
   static fault_counts counts;
@@ -60,6 +64,14 @@ struct scenario {
   // The key is refused (401 or 403, nothing acted on) from a random step of one process, until
   // the next start: `run` stops at once and exits 3, and the restart with the key back finishes.
   unsigned refuse_key = 0;
+  // This job's payload has no `search`: the API answers 400 and creates nothing; the run ends
+  // rejected, the others go on, and `run` exits 3. -1: none.
+  int bad_job = -1;
+  // One task of ours vanishes at a random step (deleted by hand in the web UI, say): its URL
+  // answers 404 from then on, so the run ends lost after the tolerated 404s, and `run` exits 3.
+  // Only where nothing reads it from the list (no list_above, no exclusive): a list that still
+  // showed it would contradict the 404s.
+  bool vanish = false;
   sandbox::options api;
   std::string describe() const {
     std::ostringstream o;
@@ -74,6 +86,8 @@ struct scenario {
       << connections << ", latency up to " << latency_max << " ms";
     if (unseen_for) o << ", tasks 404 for " << unseen_for << " ms";
     if (refuse_key) o << ", key refused with " << refuse_key << " once";
+    if (bad_job >= 0) o << ", job-" << bad_job << " rejected";
+    if (vanish) o << ", a task vanishes";
     return o.str();
   }
 };
@@ -93,6 +107,8 @@ scenario make_scenario(std::uint64_t seed) {
   s.exclusive = chance(0.4);
   s.unseen_for = chance(0.2) ? pick(100, 1000) : 0;
   s.refuse_key = chance(0.15) ? (chance(0.5) ? 401 : 403) : 0;
+  s.bad_job = chance(0.1) ? pick(0, s.jobs - 1) : -1;
+  s.vanish = !s.exclusive && s.list_above == 0 && chance(0.15);
   auto& a = s.api;
   a.api_key = "sim-key";
   a.format = chance(0.8) ? sandbox::list_format::pages : sandbox::list_format::array;
@@ -159,7 +175,7 @@ config make_config(const scenario& s) {
     j.name = "job-" + std::to_string(i);
     j.payload["attributes"] = json::object{{"end_date", "2030-01-01"}, {"n", i}};
     j.payload["status"] = "done";
-    j.payload["search"] = json::object{{"q_tags", "sim " + std::to_string(i)}};
+    if (i != s.bad_job) j.payload["search"] = json::object{{"q_tags", "sim " + std::to_string(i)}};
     cfg.jobs.push_back(std::move(j));
   }
   return cfg;
@@ -182,6 +198,7 @@ class world {
     int crashes_left = s_.crashes;
     bool stop_left = s_.stop_once;
     bool refusal_left = s_.refuse_key != 0;
+    bool vanish_left = s_.vanish;
     for (int start = 0; start < 20; ++start) {
       boot();
       eng_->start_batch(names, now());
@@ -190,6 +207,7 @@ class world {
       const std::uint64_t stop_at = stop_left && crashes_left == 0 ? pick(1, 400) : UINT64_MAX;
       const std::uint64_t refuse_at =
           refusal_left && crashes_left == 0 && !stop_left ? pick(1, 400) : UINT64_MAX;
+      const std::uint64_t vanish_at = vanish_left ? pick(1, 400) : UINT64_MAX;
       refusing_ = refusal_seen_ = false;
       refused_in_flight_ = sent_while_refused_ = 0;
       std::uint64_t steps = 0, steps_at_t = 0;
@@ -209,6 +227,12 @@ class world {
         if (steps == refuse_at) {
           refusal_left = false;
           refusing_ = true;
+        }
+        if (vanish_left && steps == vanish_at && !durable_tasks_.empty()) {
+          vanish_left = false;
+          auto it = durable_tasks_.begin();
+          std::advance(it, static_cast<std::ptrdiff_t>(pick(0, durable_tasks_.size() - 1)));
+          vanished_.insert(*it);
         }
         if (!step()) {
           ADD_FAILURE() << "the engine waits for nothing and does not exit: " << eng_->waiting_on()
@@ -247,9 +271,9 @@ class world {
     const auto submissions = stats.at("submissions").to_number<std::uint64_t>();
     const auto duplicates = stats.at("duplicate_bodies").to_number<std::uint64_t>();
     const auto open = stats.at("open").to_number<std::uint64_t>();
-    // Every job was submitted, and nothing else was.
-    EXPECT_EQ(submissions - duplicates, static_cast<std::uint64_t>(s_.jobs))
-        << "jobs submitted" << lost_jobs();
+    // Every job was submitted, and nothing else was (the rejected one created nothing).
+    const auto accepted = static_cast<std::uint64_t>(s_.jobs - (s_.bad_job >= 0 ? 1 : 0));
+    EXPECT_EQ(submissions - duplicates, accepted) << "jobs submitted" << lost_jobs();
     // No job twice unless its run says it was sent again.
     unsigned resubmits = 0;
     for (const auto& r : durable_)
@@ -259,7 +283,9 @@ class world {
       EXPECT_EQ(duplicates, 0u) << "a pending in-doubt task was not found by its body";
     // Every task of ours that finished was dismissed, and none before it finished.
     EXPECT_EQ(stats.at("early_dismissals").to_number<std::uint64_t>(), 0u);
-    EXPECT_LE(open, duplicates) << "a task the journal knows was left in the list";
+    // (A vanished task stays open in the model: only its URL went away.)
+    EXPECT_LE(open, duplicates + vanished_.size())
+        << "a task the journal knows was left in the list";
     if (s_.exclusive) {
       // The key is ours alone: every task in the list is ours, and none is left behind.
       EXPECT_EQ(open, 0u) << "an orphan of an in-doubt POST was left in the list";
@@ -280,7 +306,23 @@ class world {
     journal_state final_state = replayed();
     EXPECT_TRUE(final_state.open_batches().empty()) << "a batch never closed";
     EXPECT_TRUE(final_state.open_runs().empty()) << "a run is still open";
-    EXPECT_EQ(exit_status_, exit_code::ok);
+    // A rejected job and a lost task end their runs, not the batch, and make `run` exit 3.
+    bool refused = false;
+    for (const auto& [id, run] : final_state.runs()) {
+      if (run.phase != run_phase::failed) continue;
+      refused = true;
+      if (run.task.empty()) {
+        ++faults_seen().rejected;
+        EXPECT_EQ(run.intent.job, "job-" + std::to_string(s_.bad_job)) << "rejected: " << id;
+        EXPECT_EQ(run.http_status, 400u) << id;
+      } else {
+        ++faults_seen().lost;
+        EXPECT_EQ(run.http_status, 404u) << id;
+        EXPECT_TRUE(vanished_.count(run.task)) << id << " lost a task that never went away";
+      }
+    }
+    if (s_.bad_job >= 0) EXPECT_TRUE(refused) << "the job the API rejects was not reported";
+    EXPECT_EQ(exit_status_, refused ? exit_code::refused : exit_code::ok);
     // Memory follows the open work: closed runs are pruned past the recent ones.
     EXPECT_LE(max_runs_in_memory_,
               static_cast<std::size_t>(s_.jobs) + 3 * engine::recent_runs_kept);
@@ -352,6 +394,17 @@ class world {
       transport_result r;
       r.status = s_.refuse_key;
       r.body = R"({"detail":"Invalid token."})";
+      in_flight_.insert(s.request.id);
+      schedule(t_ + static_cast<steady_ms>(pick(1, static_cast<std::uint64_t>(s_.latency_max))),
+               pending{kind::answer, s.request.id, std::move(r), generation_});
+      return;
+    }
+    if (!vanished_.empty() && is_task_url(s.request.target) &&
+        vanished_.count(task_of(s.request.target))) {
+      transport_result r;
+      r.status = 404;
+      r.body = R"({"detail":"Not found."})";
+      ++faults_seen().vanished_404s;
       in_flight_.insert(s.request.id);
       schedule(t_ + static_cast<steady_ms>(pick(1, static_cast<std::uint64_t>(s_.latency_max))),
                pending{kind::answer, s.request.id, std::move(r), generation_});
@@ -534,6 +587,7 @@ class world {
   bool refusal_seen_ = false;  // the engine has had a refusal
   std::size_t refused_in_flight_ = 0;
   std::size_t sent_while_refused_ = 0;
+  std::set<std::string> vanished_;  // tasks whose URL answers 404 for good
 };
 
 std::uint64_t env_number(const char* name, std::uint64_t otherwise) {
@@ -567,9 +621,13 @@ TEST(Simulation, SeededScenariosKeepEveryInvariant) {
       env_number("ZEFORTD_SIM_SCENARIOS", 2000) >= 500) {
     EXPECT_GT(faults_seen().unseen_404s, 100u) << "the 404s of tasks not seen yet never came";
     EXPECT_GT(faults_seen().refusals, 20u) << "no key was ever refused";
+    EXPECT_GT(faults_seen().rejected, 20u) << "no job was ever rejected";
+    EXPECT_GT(faults_seen().lost, 5u) << "no vanished task was ever reported lost";
   }
   std::cout << "[ sim      ] 404s of unseen tasks " << faults_seen().unseen_404s
-            << ", processes with a refused key " << faults_seen().refusals << "\n";
+            << ", processes with a refused key " << faults_seen().refusals << ", runs rejected "
+            << faults_seen().rejected << ", runs lost " << faults_seen().lost << " (of "
+            << faults_seen().vanished_404s << " 404s of vanished tasks)\n";
 }
 
 TEST(Simulation, BigExclusiveBatchesOfSubSecondTasksLeaveNothingBehind) {
