@@ -63,6 +63,28 @@ TEST(Progress, ATerminalGetsOneLiveLineAndNoticesAboveIt) {
   EXPECT_TRUE(contains(r.output, "3 runs: 3 done"));
 }
 
+TEST(Progress, AWarningPrintsAboveTheLiveLineWhichIsDrawnAgainBelowIt) {
+  temp_dir dir;
+  sandbox sb(dir.path(), {"--task-duration", "1s:2s", "--quiet"});
+  auto jobs = numbered_jobs(2);
+  // No `search`: the API answers 400, and the rejection is logged at warning level or above.
+  jobs.push_back(job_spec{"no-search", "status: done\n", true});
+  auto config = write_config(dir / "zefortd.yaml", options_for(sb, dir.path()), jobs);
+  auto r = run_on_terminal({"run", "-c", config.string()});
+  EXPECT_EQ(r.status, 3) << r.output;
+  // The live line is cleared, the log line printed on its own line, then the live line again.
+  const auto rejected = r.output.find("job no-search");
+  ASSERT_NE(rejected, std::string::npos) << r.output;
+  const auto cleared = r.output.rfind("\r\x1b[K", rejected);
+  ASSERT_NE(cleared, std::string::npos) << "the log line starts on a cleared line: " << r.output;
+  EXPECT_EQ(r.output.substr(cleared, rejected - cleared).find('\n'), std::string::npos)
+      << "nothing between the clearing and the log line";
+  const auto line_end = r.output.find('\n', rejected);
+  ASSERT_NE(line_end, std::string::npos);
+  EXPECT_NE(r.output.find(" submitted", line_end), std::string::npos)
+      << "the live line is drawn again below: " << r.output;
+}
+
 TEST(Progress, QuietDrawsNoLine) {
   temp_dir dir;
   sandbox sb(dir.path(), {"--task-duration", "50ms:100ms", "--quiet"});
@@ -83,7 +105,8 @@ TEST(Progress, APipeGetsPlainLinesWithoutControlCharacters) {
   EXPECT_TRUE(contains(r.err, "submitted, task"));
   for (char c : r.err + r.out)
     ASSERT_TRUE(static_cast<unsigned char>(c) >= 0x20 || c == '\n')
-        << "control character " << int(c) << " in\n" << r.err;
+        << "control character " << int(c) << " in\n"
+        << r.err;
 }
 
 }  // namespace
