@@ -92,7 +92,8 @@ Files read:
                    "       write/fsync failed");
   s += status_line(exit_code::internal, "internal error");
   s += status_line(exit_code::interrupted,
-                   "interrupted by SIGINT/SIGTERM: run the same command again to resume");
+                   "run: interrupted by SIGINT, SIGTERM or SIGHUP: run the same command\n"
+                   "       again to resume");
   s += "When several apply, the largest is returned.\n";
   return s;
 }
@@ -163,7 +164,8 @@ Options:
                    "       write/fsync failed");
   s += status_line(exit_code::internal, "internal error");
   s += status_line(exit_code::interrupted,
-                   "interrupted by SIGINT/SIGTERM: run the same command again to resume");
+                   "run: interrupted by SIGINT, SIGTERM or SIGHUP: run the same command\n"
+                   "       again to resume");
   s += "When several apply, the largest is returned.\n";
   return s;
 }

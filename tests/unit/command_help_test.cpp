@@ -57,6 +57,18 @@ TEST(CommandHelp, GeneralHelpListsCommandsOptionsFilesAndStatuses) {
     EXPECT_NE(text.find("\n  " + std::to_string(status) + " "), std::string::npos) << status;
 }
 
+// Each command's own help lists the files it reads and its exit statuses, not only the general.
+TEST(CommandHelp, EachCommandsHelpHasItsFilesAndExitStatuses) {
+  for (const auto& c : commands()) {
+    const std::string text = help_text(c.name);
+    EXPECT_NE(text.find("\nFiles read:\n"), std::string::npos) << c.name;
+    EXPECT_NE(text.find("\nExit status:\n"), std::string::npos) << c.name;
+    EXPECT_NE(text.find("\n  0 "), std::string::npos) << c.name;
+    EXPECT_NE(text.find("\n  2 "), std::string::npos) << c.name << ": a bad command line";
+  }
+  EXPECT_NE(help_text("run").find("SIGHUP"), std::string::npos) << "run ends on SIGHUP too";
+}
+
 TEST(CommandHelp, KeyLookupOrderIsTheLookupsOrder) {
   for (std::string_view c : {"", "run", "serve"}) {
     const std::string text = help_text(c);
