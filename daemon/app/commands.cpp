@@ -201,6 +201,9 @@ int cmd_run(const command_line& cl, const config& cfg) {
     o.subscribe([&line](const event& e) {
       if (line) line->on_event(e);
     });
+    o.every(std::chrono::seconds(1), [&line] {
+      if (line) line->tick();
+    });
   }
   auto reports = o.run_batch(names);
   line.reset();  // the summary starts on a clean line

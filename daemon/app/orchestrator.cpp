@@ -35,6 +35,7 @@ orchestrator::orchestrator(config cfg, secret key, journal_file file)
       timer_(ioc_),
       watchdog_(ioc_),
       status_timer_(ioc_),
+      ticker_(ioc_),
       signals_(ioc_, SIGINT, SIGTERM),
       hup_(ioc_),
       metrics_(ZEFORTD_VERSION) {
@@ -211,6 +212,22 @@ void orchestrator::perform(const actions::exit& e) {
   shut_edges();
 }
 
+void orchestrator::every(std::chrono::milliseconds period, std::function<void()> tick) {
+  tick_ = std::move(tick);
+  tick_period_ = period;
+  arm_ticker();
+}
+
+void orchestrator::arm_ticker() {
+  if (done_ || !tick_) return;
+  ticker_.expires_after(tick_period_);
+  ticker_.async_wait([this](boost::system::error_code ec) {
+    if (ec || done_ || !tick_) return;
+    tick_();
+    arm_ticker();
+  });
+}
+
 void orchestrator::shut_edges() {
   boost::system::error_code ec;
   signals_.cancel(ec);
@@ -218,6 +235,8 @@ void orchestrator::shut_edges() {
   timer_.cancel();
   watchdog_.cancel();
   status_timer_.cancel();
+  ticker_.cancel();
+  tick_ = nullptr;
   pool_.shutdown();
   if (metrics_listener_) metrics_listener_->stop();
 }

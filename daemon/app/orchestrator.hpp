@@ -34,6 +34,9 @@ class orchestrator {
   std::vector<run_report> run_batch(const std::vector<std::string>& jobs);
   // Another subscriber to the engine's events (the progress line).
   void subscribe(event_sink sink) { engine_->subscribe(std::move(sink)); }
+  // Calls `tick` every `period` on the event loop until the work ends: the progress line's
+  // clock, which must move on while nothing happens (a batch waiting minutes on its polls).
+  void every(std::chrono::milliseconds period, std::function<void()> tick);
   // `zefortd serve`: until SIGINT/SIGTERM.
   void serve();
 
@@ -71,9 +74,13 @@ class orchestrator {
   api_client client_;
   journal journal_;
   std::unique_ptr<engine> engine_;
-  asio::steady_timer timer_;     // the engine's one timer
-  asio::steady_timer watchdog_;  // sd_notify WATCHDOG=1 from the event loop itself
+  asio::steady_timer timer_;         // the engine's one timer
+  asio::steady_timer watchdog_;      // sd_notify WATCHDOG=1 from the event loop itself
   asio::steady_timer status_timer_;  // a changed STATUS= held back by the once-a-second limit
+  asio::steady_timer ticker_;        // every(): cancelled with the other edges at the end
+  std::function<void()> tick_;
+  std::chrono::milliseconds tick_period_{0};
+  void arm_ticker();
   asio::signal_set signals_;
   asio::signal_set hup_;
   service_notifier notifier_;

@@ -51,6 +51,11 @@ void progress_line::on_event(const event& e) {
   if (progress_.on_event(e) && progress_.due(t)) draw(progress_.line(t));
 }
 
+void progress_line::tick() {
+  const steady_ms t = now();
+  if (progress_.due(t)) draw(progress_.line(t));
+}
+
 void progress_line::draw(const std::string& text) {
   // Cut to the terminal's width: a wrapped line could not be erased with one \r.
   drawn_ = text.substr(0, terminal_width());

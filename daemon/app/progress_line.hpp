@@ -21,6 +21,8 @@ class progress_line final : public live_line {
   progress_line& operator=(const progress_line&) = delete;
 
   void on_event(const event& e);
+  // Redraws when due though nothing happened: elapsed time and the estimate move on.
+  void tick();
   void clear() override;
   void redraw() override;
 

@@ -85,6 +85,21 @@ TEST(Progress, AWarningPrintsAboveTheLiveLineWhichIsDrawnAgainBelowIt) {
       << "the live line is drawn again below: " << r.output;
 }
 
+// Nothing happens for seconds (the first poll is 4 s out): the clock on the line moves on anyway.
+TEST(Progress, TheLineKeepsTimeWhileNothingHappens) {
+  temp_dir dir;
+  sandbox sb(dir.path(), {"--task-duration", "3s", "--quiet"});
+  auto options = options_for(sb, dir.path());
+  options.initial_delay = "4s";
+  options.max_delay = "4s";
+  auto config = write_config(dir / "zefortd.yaml", options, numbered_jobs(1));
+  auto r = run_on_terminal({"run", "-c", config.string()});
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "\r2s, ")) << r.output;
+  EXPECT_TRUE(contains(r.output, "1 runs: 1 done") || contains(r.output, "1 run: 1 done"))
+      << r.output;
+}
+
 TEST(Progress, QuietDrawsNoLine) {
   temp_dir dir;
   sandbox sb(dir.path(), {"--task-duration", "50ms:100ms", "--quiet"});
