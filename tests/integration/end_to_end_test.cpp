@@ -251,5 +251,28 @@ TEST(EndToEnd, SigtermEndsARunThatWaitsOnALongRetryAfter) {
   EXPECT_LT(std::chrono::steady_clock::now() - sent, 30s) << "the Retry-After wait held the stop";
 }
 
+// The service manager's stop: `serve` waiting on an hour's Retry-After stops at once, exit 0
+// (systemd's TimeoutStopSec would otherwise kill it), and its open run resumes next start.
+TEST(EndToEnd, SigtermStopsServeWhileItWaitsOnALongRetryAfter) {
+  temp_dir dir;
+  sandbox sb(dir.path(), {"--rate-429", "1", "--retry-after", "3600", "--quiet"});
+  auto config = write_config(dir / "zefortd.yaml", options_for(sb, dir.path()),
+                             {example_job("patient", "waits an hour")});
+  child serve(zefortd_bin, {"serve", "-c", config.string()}, key_env());
+  auto throttled = [](std::string_view line) { return line.find("429") != std::string_view::npos; };
+  ASSERT_TRUE(serve.wait_for_stderr_line(throttled, std::chrono::steady_clock::now() + 60s))
+      << serve.wait(1s).describe();
+  const auto sent = std::chrono::steady_clock::now();
+  serve.send(SIGTERM);
+  auto r = serve.wait(60s);
+  EXPECT_TRUE(r.exited(0)) << r.describe();
+  // Not a speed figure: an hour's wait against the service manager's stop timeout.
+  EXPECT_LT(std::chrono::steady_clock::now() - sent, 30s) << "the Retry-After wait held the stop";
+  auto status = run_zefortd({"status", "--json", "-c", config.string()}, {}, 30s);
+  ASSERT_TRUE(status.exited(0)) << status.describe();
+  EXPECT_EQ(boost::json::parse(status.out).at("open").as_array().size(), 1u)
+      << "the run waits in the journal for the next start: " << status.out;
+}
+
 }  // namespace
 }  // namespace zefortd::it

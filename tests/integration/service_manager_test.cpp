@@ -153,6 +153,23 @@ TEST(ServiceManager, ReadyWatchdogStatusReloadAndStop) {
   EXPECT_TRUE(has(stopped.err, "reload failed, keeping the running configuration"))
       << stopped.describe();
   EXPECT_TRUE(has(stopped.err, "expands to more than 1000000 values")) << stopped.describe();
+  // A reload drops no open task: every task open at the first reload is dismissed after it.
+  const std::string& err = stopped.err;
+  const auto reloaded = err.find("configuration reloaded");
+  ASSERT_NE(reloaded, std::string::npos) << stopped.describe();
+  std::size_t open_at_reload = 0;
+  const std::string mark = ": submitted, task ";
+  for (auto at = err.find(mark); at != std::string::npos && at < reloaded;
+       at = err.find(mark, at + 1)) {
+    const auto id_at = at + mark.size();
+    const std::string dismissed =
+        "task " + err.substr(id_at, err.find('\n', id_at) - id_at) + " dismissed";
+    if (err.find(dismissed) < reloaded) continue;  // it ended before the reload
+    ++open_at_reload;
+    EXPECT_NE(err.find(dismissed, reloaded), std::string::npos)
+        << dismissed << ": open at the reload, and not after it: " << stopped.describe();
+  }
+  EXPECT_GE(open_at_reload, 1u) << "a task is open at any moment of this test";
 
   // At most once a second, whatever changed in between (the first with READY=1 aside).
   const auto seconds =

@@ -80,6 +80,7 @@ TEST_F(ConfigLoad, DefaultsFromAMinimalFile) {
   EXPECT_EQ(cfg.api.timeout, 30s);
   EXPECT_EQ(cfg.api.connections, 4u);
   EXPECT_EQ(cfg.api.rate_limit, 10);
+  EXPECT_FALSE(cfg.api.exclusive) << "another client may share the key unless told otherwise";
   EXPECT_EQ(cfg.polling.initial_delay, 2s);
   EXPECT_EQ(cfg.polling.max_delay, 2min);
   EXPECT_EQ(cfg.polling.multiplier, 2);
