@@ -391,38 +391,20 @@ class world {
     if (refusing_) {
       // Nothing reaches the API: the gateway refuses the key.
       if (refusal_seen_) ++sent_while_refused_;
-      transport_result r;
-      r.status = s_.refuse_key;
-      r.body = R"({"detail":"Invalid token."})";
-      in_flight_.insert(s.request.id);
-      schedule(t_ + static_cast<steady_ms>(pick(1, static_cast<std::uint64_t>(s_.latency_max))),
-               pending{kind::answer, s.request.id, std::move(r), generation_});
-      return;
+      return answer_without_the_api(s.request, s_.refuse_key, R"({"detail":"Invalid token."})");
     }
     if (!vanished_.empty() && is_task_url(s.request.target) &&
         vanished_.count(task_of(s.request.target))) {
-      transport_result r;
-      r.status = 404;
-      r.body = R"({"detail":"Not found."})";
       ++faults_seen().vanished_404s;
-      in_flight_.insert(s.request.id);
-      schedule(t_ + static_cast<steady_ms>(pick(1, static_cast<std::uint64_t>(s_.latency_max))),
-               pending{kind::answer, s.request.id, std::move(r), generation_});
-      return;
+      return answer_without_the_api(s.request, 404, R"({"detail":"Not found."})");
     }
     if (s_.unseen_for > 0 && s.request.method == http_method::get &&
         is_task_url(s.request.target)) {
       const auto* t = api_.tasks().find(task_of(s.request.target));
       const auto at = sandbox::time_point(std::chrono::milliseconds(wall_epoch + t_));
       if (t && at - t->created_at < std::chrono::milliseconds(s_.unseen_for)) {
-        transport_result r;
-        r.status = 404;
-        r.body = R"({"detail":"Not found."})";
         ++faults_seen().unseen_404s;
-        in_flight_.insert(s.request.id);
-        schedule(t_ + static_cast<steady_ms>(pick(1, static_cast<std::uint64_t>(s_.latency_max))),
-                 pending{kind::answer, s.request.id, std::move(r), generation_});
-        return;
+        return answer_without_the_api(s.request, 404, R"({"detail":"Not found."})");
       }
     }
     const std::string method = to_string(s.request.method);
@@ -447,6 +429,17 @@ class world {
         std::chrono::duration_cast<std::chrono::milliseconds>(reply.delay).count();
     in_flight_.insert(s.request.id);
     schedule(t_ + latency, pending{kind::answer, s.request.id, std::move(r), generation_});
+  }
+
+  // An answer that the API model never saw (a gateway's, or a replica's), after the network's
+  // delay.
+  void answer_without_the_api(const transport_request& req, unsigned status, std::string body) {
+    transport_result r;
+    r.status = status;
+    r.body = std::move(body);
+    in_flight_.insert(req.id);
+    schedule(t_ + static_cast<steady_ms>(pick(1, static_cast<std::uint64_t>(s_.latency_max))),
+             pending{kind::answer, req.id, std::move(r), generation_});
   }
 
   void perform(const actions::arm_timer& a) {
