@@ -46,11 +46,16 @@ const option_spec* find_option(std::string_view name) {
   return nullptr;
 }
 
-std::string unknown_option(std::string_view name) {
+// With the command known, the closest of its own options, and its own help: `run --dryrun` is
+// answered with run's --dry-run and `zefortd run --help`.
+std::string unknown_option(std::string_view name, const command_spec* command) {
   std::vector<std::string_view> names;
-  for (const auto& o : option_table) names.push_back(o.name);
-  return "unknown option '" + std::string(name) + "'" + did_you_mean(name, names) +
-         " (see 'zefortd --help')";
+  for (const auto& o : option_table)
+    if (!command || (o.commands & bit(command->id))) names.push_back(o.name);
+  const std::string help =
+      command ? "zefortd " + std::string(command->name) + " --help" : "zefortd --help";
+  return "unknown option '" + std::string(name) + "'" + did_you_mean(name, names) + " (see '" +
+         help + "')";
 }
 
 std::string unknown_command(std::string_view name) {
@@ -117,7 +122,13 @@ parsed_command_line parse_command_line(std::span<const std::string_view> args) {
       }
     }
     const option_spec* spec = find_option(name);
-    if (!spec) return failure(unknown_option(name));
+    if (!spec) {
+      // The command, wherever it stands: the first word that names one.
+      const command_spec* command = nullptr;
+      for (std::string_view word : args)
+        if (!word.starts_with('-') && (command = find_command(word))) break;
+      return failure(unknown_option(name, command));
+    }
     if (spec->name == "--help") {
       help = true;
       continue;

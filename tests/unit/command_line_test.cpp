@@ -99,14 +99,22 @@ TEST(CommandLine, JournalTakesExactlyCheckOrRepair) {
 
 TEST(CommandLine, UnknownOptionsAndCommandsGetTheClosestOne) {
   EXPECT_EQ(error_of({"run", "--dryrun"}),
-            "unknown option '--dryrun'; did you mean '--dry-run'? (see 'zefortd --help')");
+            "unknown option '--dryrun'; did you mean '--dry-run'? (see 'zefortd run --help')");
   EXPECT_EQ(error_of({"run", "--jobs=a"}),
-            "unknown option '--jobs'; did you mean '--job'? (see 'zefortd --help')");
+            "unknown option '--jobs'; did you mean '--job'? (see 'zefortd run --help')");
+  EXPECT_EQ(error_of({"--jobs=a", "run"}),
+            "unknown option '--jobs'; did you mean '--job'? (see 'zefortd run --help')")
+      << "the command after the option";
+  // Only the command's own options are offered: status has no --dry-run to suggest.
+  EXPECT_EQ(error_of({"status", "--dryrun"}),
+            "unknown option '--dryrun' (see 'zefortd status --help')");
+  EXPECT_EQ(error_of({"--dryrun"}),
+            "unknown option '--dryrun'; did you mean '--dry-run'? (see 'zefortd --help')");
   EXPECT_EQ(error_of({"serv"}),
             "unknown command 'serv'; did you mean 'serve'? (see 'zefortd "
             "--help')");
   EXPECT_EQ(error_of({"frobnicate"}), "unknown command 'frobnicate' (see 'zefortd --help')");
-  EXPECT_EQ(error_of({"run", "-x"}), "unknown option '-x' (see 'zefortd --help')");
+  EXPECT_EQ(error_of({"run", "-x"}), "unknown option '-x' (see 'zefortd run --help')");
   EXPECT_EQ(error_of({}), "no command given (see 'zefortd --help')");
 }
 
