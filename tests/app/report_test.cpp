@@ -3,8 +3,6 @@
 #include "app/report.hpp"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
-#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <filesystem>
@@ -12,10 +10,11 @@
 #include <sstream>
 #include <string>
 
+#include "temp_dir.hpp"
+
 namespace zefortd {
 namespace {
 
-namespace fs = std::filesystem;
 namespace js = boost::json;
 using namespace std::chrono_literals;
 
@@ -35,14 +34,11 @@ intent_record intent(std::string run, std::string job, unix_ms at) {
 class Report : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "zefortd-report-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    std::ofstream(dir_ / "zefortd.yaml")
+    std::ofstream(dir_.path() / "zefortd.yaml")
         << "api:\n  base_url: https://127.0.0.1:9/api\njobs:\n"
            "  - name: end-contracts\n    payload: {status: done}\n"
            "  - name: tag\n    schedule: \"0 3 * * *\"\n    payload: {tags_add: [x]}\n";
-    cfg_ = load_config(dir_ / "zefortd.yaml");
+    cfg_ = load_config(dir_.path() / "zefortd.yaml");
     // An open task of end-contracts; tag ran twice: once cleanly, once marked a duplicate.
     for (const journal_record& r : std::vector<journal_record>{
              intent("r-open", "end-contracts", t0),
@@ -60,17 +56,16 @@ class Report : public ::testing::Test {
       ASSERT_FALSE(problem) << *problem;
     }
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   std::string status(bool json) {
     std::ostringstream out;
-    print_status(out, dir_ / "zefortd.journal", state_, cfg_,
+    print_status(out, dir_.path() / "zefortd.journal", state_, cfg_,
                  std::chrono::system_clock::time_point(std::chrono::milliseconds(t0 + 65'000)),
                  json);
     return out.str();
   }
 
-  fs::path dir_;
+  temp_dir dir_{"zefortd-report"};
   config cfg_;
   journal_state state_;
 };

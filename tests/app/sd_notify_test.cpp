@@ -13,18 +13,15 @@
 #include <filesystem>
 #include <string>
 
+#include "temp_dir.hpp"
+
 namespace zefortd {
 namespace {
-
-namespace fs = std::filesystem;
 
 class SdNotify : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "zefortd-notify-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    path_ = (dir_ / "notify").string();
+    path_ = (dir_.path() / "notify").string();
     fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_un a{};
     a.sun_family = AF_UNIX;
@@ -35,7 +32,6 @@ class SdNotify : public ::testing::Test {
   void TearDown() override {
     ::close(fd_);
     for (const char* v : {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"}) ::unsetenv(v);
-    fs::remove_all(dir_);
   }
   // The next datagram; the sends are synchronous, so one is waiting or none ever comes.
   std::string next() {
@@ -44,7 +40,7 @@ class SdNotify : public ::testing::Test {
     return n > 0 ? std::string(buf, std::size_t(n)) : std::string();
   }
 
-  fs::path dir_;
+  temp_dir dir_{"zefortd-notify"};
   std::string path_;
   int fd_ = -1;
 };
