@@ -60,11 +60,17 @@ list_pager::step list_pager::on_page(const task_page& page, instant) {
   ++pages_;
   attempts_ = 0;
   // The first page says how long the list is: more than twice the pages that takes (the list
-  // may grow while we read it) means it is not a list that ends.
+  // may grow while we read it) means it is not a list that ends. A later page that says the
+  // list is longer now (our own batch still submitting) moves the bound out, never in, and
+  // never past max_pages or give_up_after (the engine's).
   if (pages_ == 1 && page.count && page.next && !page.tasks.empty()) {
-    const std::size_t per_page = page.tasks.size();
-    const std::uint64_t needed = (*page.count + per_page - 1) / per_page;
-    bound_ = static_cast<std::size_t>(std::min<std::uint64_t>(max_pages, 2 * needed + 10));
+    per_page_ = page.tasks.size();
+    bound_ = 0;
+  }
+  if (per_page_ > 0 && page.count) {
+    const std::uint64_t needed = (*page.count + per_page_ - 1) / per_page_;
+    bound_ = std::max(
+        bound_, static_cast<std::size_t>(std::min<std::uint64_t>(max_pages, 2 * needed + 10)));
   }
   if (!page.next) return {verdict::complete, 0, {}};
   if (pages_ >= bound_)

@@ -44,7 +44,8 @@ class list_pager {
   std::string target_;
   std::set<std::string> seen_;  // a `next` that loops back must not loop us forever
   std::size_t pages_ = 0;
-  std::size_t bound_ = max_pages;  // tightened by the first page's count
+  std::size_t bound_ = max_pages;  // tightened by the first page's count, loosened by a later one
+  std::size_t per_page_ = 0;       // the first page's length
   unsigned attempts_ = 0;          // failures of the current page
 };
 

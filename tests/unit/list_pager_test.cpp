@@ -66,6 +66,22 @@ TEST(ListPager, AListThatKeepsGrowingIsCutAtTwiceItsCount) {
   EXPECT_EQ(pages, 2u * 3 + 10);
 }
 
+// Seen with 20,000 jobs: the list grew with our own submissions while a round read it, and
+// "did not end after 162 pages" failed rounds of a list that did end. A later page's larger
+// count moves the bound out.
+TEST(ListPager, AListThatGrowsAndSaysSoIsReadToItsEnd) {
+  list_pager p(base);
+  list_pager::step s;
+  std::size_t pages = 0;
+  for (; pages < 60; ++pages) {
+    const std::uint64_t count = 30 + 10 * pages;  // ten more tasks for every page read
+    s = p.on_page(page_of(10, "?page=" + std::to_string(pages + 2), count), {});
+    ASSERT_EQ(s.what, list_pager::verdict::next_page) << "page " << pages + 1;
+  }
+  s = p.on_page(page_of(10, std::nullopt, 630), {});
+  EXPECT_EQ(s.what, list_pager::verdict::complete);
+}
+
 TEST(ListPager, WithoutACountTheHardCapEndsIt) {
   list_pager p(base);
   std::size_t pages = 0;
