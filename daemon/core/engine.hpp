@@ -143,7 +143,8 @@ class engine {
     bool finished = false;
   };
   struct round_state {
-    explicit round_state(const boost::urls::url& base) : pager(base) {}
+    round_state(const boost::urls::url& base, steady_ms started, std::chrono::milliseconds longest)
+        : pager(base, started, longest) {}
     std::uint64_t id = 0;
     bool lookup = false;                // gates dismissals while it pages
     bool census = false;                // api.exclusive: the read before any submission
@@ -154,7 +155,6 @@ class engine {
     std::vector<std::string> status_runs;  // runs whose poll this round serves
     list_pager pager;
     steady_ms retry_at = steady_never;
-    steady_ms started = 0;                   // no round pages for longer than polling.give_up_after
     std::unordered_set<std::string> listed;  // task ids seen (census of lingering tasks)
   };
   using continuation = std::function<void(instant)>;
@@ -193,8 +193,7 @@ class engine {
   void poll_now(const std::string& run);
   void deliver_polled(const std::string& run, const task&, bool from_list, instant now);
   void resubmit_unfound(const std::string& run, const std::vector<std::string>& could_be,
-                        const std::string& shared,
-                        instant now);
+                        const std::string& shared, instant now);
 
   // The census (api.exclusive) and orphans (engine_census.cpp).
   void conclude_round(round_state round, bool conclusive, instant now);

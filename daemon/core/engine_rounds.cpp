@@ -1,6 +1,5 @@
 // The engine's list rounds: one read of the task list serves every in-doubt lookup that asked
 // before it started and every poll due while many tasks are open. See engine.hpp.
-#include "core/duration.hpp"
 #include "core/engine.hpp"
 
 namespace zefortd {
@@ -37,9 +36,10 @@ void engine::maybe_start_round(instant now) {
   // list after its task had finished and no longer showed the body (seen: 22 s behind a batch).
   // The polls it had not answered yet join the lookup's round.
   std::vector<std::string> carried = round_ ? abandon_round() : std::vector<std::string>{};
-  round_.emplace(cfg_.api.base_url);
+  // No round pages for longer than polling.give_up_after: its lookups are older than the round,
+  // so they give up, and its polls are asked of each task.
+  round_.emplace(cfg_.api.base_url, now.steady, cfg_.polling.give_up_after);
   round_->id = next_round_++;
-  round_->started = now.steady;
   round_->lookup = lookup;
   round_->census = census;
   round_->sweep = sweep;
@@ -87,15 +87,6 @@ void engine::on_page_answer(const request_info& info, const transport_result& re
     step = round_->pager.on_page(*answer, now);
   } else {
     step = round_->pager.on_failure(answer.error(), now);
-  }
-  // A list that keeps producing pages ends at give_up_after: its lookups are older than the
-  // round, so they give up, and its polls are asked of each task.
-  if (step.what == list_pager::verdict::next_page &&
-      now.steady - round_->started >= cfg_.polling.give_up_after.count()) {
-    step.what = list_pager::verdict::failed;
-    step.failure = {};
-    step.failure.message = "GET " + info.target + ": the task list did not end within " +
-                           format_duration(cfg_.polling.give_up_after) + " (polling.give_up_after)";
   }
   // A next link is the server's text: one that carries our key (or what cleaning would change)
   // is neither requested nor logged, and every message names the target cleaned.

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <boost/url/parse.hpp>
 
+#include "core/duration.hpp"
+
 namespace zefortd {
 namespace urls = boost::urls;
 
@@ -41,7 +43,8 @@ std::optional<std::string> next_target(const urls::url& base, std::string_view c
   return target;
 }
 
-list_pager::list_pager(const urls::url& base) : base_(base) {
+list_pager::list_pager(const urls::url& base, steady_ms started, std::chrono::milliseconds longest)
+    : base_(base), started_(started), longest_(longest) {
   target_ = std::string(base_.encoded_path());
   if (target_.empty() || target_.back() != '/') target_ += '/';
   target_ += "tasks/";
@@ -56,7 +59,7 @@ list_pager::step list_pager::fail(retry_verdict v, std::string message) const {
   return s;
 }
 
-list_pager::step list_pager::on_page(const task_page& page, instant) {
+list_pager::step list_pager::on_page(const task_page& page, instant now) {
   ++pages_;
   attempts_ = 0;
   // The first page says how long the list is: more than twice the pages that takes (the list
@@ -83,6 +86,9 @@ list_pager::step list_pager::on_page(const task_page& page, instant) {
                 foreign ? "next link points to another host; not following" : "bad next link");
   if (!seen_.insert(*next).second)
     return {verdict::complete, 0, {}};  // a link back to a page already read: the end
+  if (longest_.count() > 0 && now.steady - started_ >= longest_.count())
+    return fail(retry_verdict::retry, "the task list did not end within " +
+                                          format_duration(longest_) + " (polling.give_up_after)");
   target_ = std::move(*next);
   return {verdict::next_page, 0, {}};
 }

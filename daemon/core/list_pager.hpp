@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/url/url.hpp>
+#include <chrono>
 #include <cstddef>
 #include <set>
 #include <string>
@@ -21,7 +22,10 @@ class list_pager {
   // Tries of one page before the round fails.
   static constexpr unsigned page_attempts = 4;
 
-  explicit list_pager(const boost::urls::url& base);
+  // `longest`, when given: a round still paging that long after `started` ends failed, since
+  // every loop is bounded by polling.give_up_after (a server may well claim a growing count).
+  explicit list_pager(const boost::urls::url& base, steady_ms started = 0,
+                      std::chrono::milliseconds longest = {});
 
   // The page to ask for now: an absolute path and query on the API's origin.
   const std::string& target() const { return target_; }
@@ -47,6 +51,8 @@ class list_pager {
   std::size_t bound_ = max_pages;  // tightened by the first page's count, loosened by a later one
   std::size_t per_page_ = 0;       // the first page's length
   unsigned attempts_ = 0;          // failures of the current page
+  steady_ms started_ = 0;
+  std::chrono::milliseconds longest_{0};  // zero: no bound in time
 };
 
 // Resolves a page's `next` link against the page it came from. The result is an absolute path

@@ -82,6 +82,24 @@ TEST(ListPager, AListThatGrowsAndSaysSoIsReadToItsEnd) {
   EXPECT_EQ(s.what, list_pager::verdict::complete);
 }
 
+// A count that keeps growing moves the bound out (above), so time bounds the round too.
+TEST(ListPager, NoRoundPagesLongerThanItWasGiven) {
+  using namespace std::chrono_literals;
+  list_pager p(base, 1'000, 30s);
+  list_pager::step s;
+  std::size_t pages = 0;
+  do {
+    ++pages;
+    const instant at{1'000 + static_cast<steady_ms>(pages) * 1'000, 0};  // a page a second
+    s = p.on_page(page_of(10, "?page=" + std::to_string(pages + 1), 30 + 10 * pages), at);
+  } while (s.what == list_pager::verdict::next_page && pages < 1000);
+  EXPECT_EQ(s.what, list_pager::verdict::failed);
+  EXPECT_EQ(pages, 30u);
+  EXPECT_NE(s.failure.message.find("did not end within 30s (polling.give_up_after)"),
+            std::string::npos)
+      << s.failure.message;
+}
+
 TEST(ListPager, WithoutACountTheHardCapEndsIt) {
   list_pager p(base);
   std::size_t pages = 0;
