@@ -217,6 +217,11 @@ class HttpsPool : public ::testing::Test {
     if (failure) std::rethrow_exception(failure);
   }
 
+  // One GET to `p`, which only starts the handshake, by a client trusting `tls` that asks for
+  // `host`: what the client got (a refusal, in the tests that use it).
+  transport_result get_from_handshake_only(peer& p, ssl::context& tls,
+                                           const std::string& host = "127.0.0.1");
+
   asio::io_context io_;
   peer peer_{io_};
   ssl::context trusted_ = make_tls_client_context(ca_file());
@@ -378,21 +383,30 @@ asio::awaitable<void> handshake_only(peer* p) {
   (void)ec;
 }
 
-TEST_F(HttpsPool, AnUntrustedCertificateIsRefusedNamingTheCheck) {
-  ssl::context untrusted = make_tls_client_context(std::nullopt);  // the system store only
-  auto server = [&]() { return handshake_only(&peer_); };
+transport_result HttpsPool::get_from_handshake_only(peer& p, ssl::context& tls,
+                                                    const std::string& host) {
+  transport_result out;
+  auto server = [&]() { return handshake_only(&p); };
   auto client = [&]() -> asio::awaitable<void> {
-    https_pool pool(io_.get_executor(), untrusted, options());
+    auto o = options(host);
+    o.port = p.port();
+    https_pool pool(io_.get_executor(), tls, o);
     api_client api(pool, key_);
-    auto r = co_await api.send(get("/api/tasks/"));
-    EXPECT_TRUE(r.ec);
-    EXPECT_EQ(r.stage, transport_stage::handshake);
-    EXPECT_TRUE(r.certificate_rejected);
-    EXPECT_FALSE(r.maybe_sent);
-    EXPECT_NE(r.error_text.find("unable to get local issuer certificate"), std::string::npos)
-        << r.error_text;
+    out = co_await api.send(get("/api/tasks/"));
   };
   run(server, client);
+  return out;
+}
+
+TEST_F(HttpsPool, AnUntrustedCertificateIsRefusedNamingTheCheck) {
+  ssl::context untrusted = make_tls_client_context(std::nullopt);  // the system store only
+  const auto r = get_from_handshake_only(peer_, untrusted);
+  EXPECT_TRUE(r.ec);
+  EXPECT_EQ(r.stage, transport_stage::handshake);
+  EXPECT_TRUE(r.certificate_rejected);
+  EXPECT_FALSE(r.maybe_sent);
+  EXPECT_NE(r.error_text.find("unable to get local issuer certificate"), std::string::npos)
+      << r.error_text;
 }
 
 TEST_F(HttpsPool, ANameTheCertificateCarriesIsAccepted) {
@@ -413,39 +427,23 @@ TEST_F(HttpsPool, ANameTheCertificateCarriesIsAccepted) {
 TEST_F(HttpsPool, ACertificateForAnotherHostIsRefusedNamingTheMismatch) {
   // The certificate names localhost, 127.0.0.1 and ::1; all of 127/8 is loopback on Linux.
   peer other(io_, "127.0.0.2");
-  auto server = [&]() { return handshake_only(&other); };
-  auto client = [&]() -> asio::awaitable<void> {
-    auto o = options("127.0.0.2");
-    o.port = other.port();
-    https_pool pool(io_.get_executor(), trusted_, o);
-    api_client api(pool, key_);
-    auto r = co_await api.send(get("/api/tasks/"));
-    EXPECT_TRUE(r.ec);
-    EXPECT_EQ(r.stage, transport_stage::handshake);
-    EXPECT_TRUE(r.certificate_rejected);
-    EXPECT_NE(r.error_text.find("mismatch"), std::string::npos) << r.error_text;
-    EXPECT_NE(r.error_text.find("127.0.0.2"), std::string::npos) << r.error_text;
-  };
-  run(server, client);
+  const auto r = get_from_handshake_only(other, trusted_, "127.0.0.2");
+  EXPECT_TRUE(r.ec);
+  EXPECT_EQ(r.stage, transport_stage::handshake);
+  EXPECT_TRUE(r.certificate_rejected);
+  EXPECT_NE(r.error_text.find("mismatch"), std::string::npos) << r.error_text;
+  EXPECT_NE(r.error_text.find("127.0.0.2"), std::string::npos) << r.error_text;
 }
 
 TEST_F(HttpsPool, AnExpiredCertificateIsRefusedNamingTheCheck) {
   peer expired(io_, "127.0.0.1", expired_identity());
   ssl::context trusting = make_tls_client_context(ca_file_of(expired_identity()));
-  auto server = [&]() { return handshake_only(&expired); };
-  auto client = [&]() -> asio::awaitable<void> {
-    auto o = options();
-    o.port = expired.port();
-    https_pool pool(io_.get_executor(), trusting, o);
-    api_client api(pool, key_);
-    auto r = co_await api.send(get("/api/tasks/"));
-    EXPECT_TRUE(r.ec);
-    EXPECT_EQ(r.stage, transport_stage::handshake);
-    EXPECT_TRUE(r.certificate_rejected);
-    EXPECT_FALSE(r.maybe_sent);
-    EXPECT_NE(r.error_text.find("certificate has expired"), std::string::npos) << r.error_text;
-  };
-  run(server, client);
+  const auto r = get_from_handshake_only(expired, trusting);
+  EXPECT_TRUE(r.ec);
+  EXPECT_EQ(r.stage, transport_stage::handshake);
+  EXPECT_TRUE(r.certificate_rejected);
+  EXPECT_FALSE(r.maybe_sent);
+  EXPECT_NE(r.error_text.find("certificate has expired"), std::string::npos) << r.error_text;
 }
 
 TEST_F(HttpsPool, AConnectionClosedDuringTheHandshakeIsANetworkFailureNotARefusal) {
@@ -472,20 +470,12 @@ TEST_F(HttpsPool, AConnectionClosedDuringTheHandshakeIsANetworkFailureNotARefusa
 TEST_F(HttpsPool, AServerWithoutTls12IsRefusedNamingTheProtocolVersion) {
   peer old(io_);
   old.max_version(TLS1_1_VERSION);
-  auto server = [&]() { return handshake_only(&old); };
-  auto client = [&]() -> asio::awaitable<void> {
-    auto o = options();
-    o.port = old.port();
-    https_pool pool(io_.get_executor(), trusted_, o);
-    api_client api(pool, key_);
-    auto r = co_await api.send(get("/api/tasks/"));
-    EXPECT_TRUE(r.ec);
-    EXPECT_EQ(r.stage, transport_stage::handshake);
-    EXPECT_FALSE(r.certificate_rejected) << r.error_text;
-    EXPECT_TRUE(r.protocol_refused) << r.error_text;
-    EXPECT_NE(r.error_text.find("TLS 1.2"), std::string::npos) << r.error_text;
-  };
-  run(server, client);
+  const auto r = get_from_handshake_only(old, trusted_);
+  EXPECT_TRUE(r.ec);
+  EXPECT_EQ(r.stage, transport_stage::handshake);
+  EXPECT_FALSE(r.certificate_rejected) << r.error_text;
+  EXPECT_TRUE(r.protocol_refused) << r.error_text;
+  EXPECT_NE(r.error_text.find("TLS 1.2"), std::string::npos) << r.error_text;
 }
 
 TEST_F(HttpsPool, AnAnswerOverTheBodyLimitReportsItsStatus) {
