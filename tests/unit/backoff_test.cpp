@@ -76,6 +76,15 @@ TEST(Backoff, SameSeedSameSequenceDifferentSeedsSpread) {
   EXPECT_GT(first_delays.size(), 40u);
 }
 
+// The engine draws seeds from a 64-bit generator: seeds that differ only in their high half
+// must still spread (the generator behind a backoff takes a 31-bit seed).
+TEST(Backoff, SeedsDifferingOnlyInTheirHighHalfSpreadToo) {
+  std::set<long> first_delays;
+  for (std::uint64_t high = 1; high <= 50; ++high)
+    first_delays.insert(backoff(polling, high << 32).next().count());
+  EXPECT_GT(first_delays.size(), 40u);
+}
+
 TEST(Backoff, NeverZeroEvenWithDegeneratePolicy) {
   backoff tiny({milliseconds(0), milliseconds(0), 0.5}, 5);
   for (int i = 0; i < 20; ++i) EXPECT_EQ(tiny.next(), milliseconds(1));
