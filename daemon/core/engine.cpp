@@ -289,8 +289,7 @@ void engine::admit_starts(instant now) {
 
 std::string engine::add_run(run_machine machine, bool resumed, bool holds_submit) {
   std::string id = machine.state().intent.run;
-  std::string body = boost::json::serialize(machine.state().intent.body);
-  auto [it, fresh] = runs_.emplace(id, run_slot{std::move(machine), resumed, std::move(body)});
+  auto [it, fresh] = runs_.emplace(id, run_slot{std::move(machine), resumed});
   if (!fresh) throw std::logic_error("engine: run " + id + " started twice");
   auto& slot = it->second;
   if (holds_submit) take_submit_slot(slot);
@@ -367,7 +366,12 @@ void engine::perform(const std::string& run, const run_action& action, instant n
         }
         take_submit_slot(slot);
       }
-      enqueue(request_class::submit, http_method::post, api_path(s.intent.endpoint), slot.body, run,
+      // The body is kept once, in the journal state (the machine does not hold it): serialised
+      // here, it is the same bytes the journal's intent holds.
+      const run_state* journaled = state_.find_run(run);
+      if (!journaled) throw std::logic_error("engine: run " + run + " submits before its intent");
+      enqueue(request_class::submit, http_method::post, api_path(s.intent.endpoint),
+              boost::json::serialize(journaled->intent.body), run,
               std::exchange(slot.retrying, false));
       return;
     }

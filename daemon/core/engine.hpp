@@ -110,9 +110,6 @@ class engine {
   struct run_slot {
     run_machine machine;
     bool resumed = false;
-    // The payload serialised once, when the run is made: every POST of it sends these bytes,
-    // the same the journal's intent holds.
-    std::string body;
     bool holds_submit = false;     // counts in submits_in_flight_
     std::uint64_t list_round = 0;  // the status round that serves its poll (0: none)
     bool retrying = false;         // its last request failed: the next one is a retry

@@ -140,7 +140,8 @@ void engine::route_page(const task_page& page, instant now) {
       auto& waiting = round_->lookup_runs;
       for (auto i = waiting.begin(); i != waiting.end(); ++i) {
         auto slot = runs_.find(*i);
-        if (slot == runs_.end() || slot->second.machine.state().intent.body != t.data.get_object())
+        const run_state* journaled = state_.find_run(*i);  // the one copy of the body
+        if (slot == runs_.end() || !journaled || journaled->intent.body != t.data.get_object())
           continue;
         const std::string run = *i;
         waiting.erase(i);

@@ -2,6 +2,7 @@
 #include "core/run_machine.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace zefortd {
 namespace {
@@ -39,7 +40,11 @@ run_machine::run_machine(run_state state, bool journaled, const polling_config& 
     : state_(std::move(state)),
       journaled_(journaled),
       polling_(polling),
-      backoff_(policy_of(polling), seed) {}
+      backoff_(policy_of(polling), seed) {
+  // The body is the journal's and the engine's to keep (a resumed run's is in the journal
+  // state, a fresh one's leaves with the intent record start() emits): one copy per open run.
+  if (journaled_) state_.intent.body = {};
+}
 
 run_machine run_machine::fresh(intent_record intent, const polling_config& polling,
                                std::uint64_t seed) {
@@ -64,7 +69,10 @@ run_step run_machine::start(instant now) {
   if (!journaled_) {
     journaled_ = true;
     give_up_from(now.wall, now);
-    return {{state_.intent}, {look_first_ ? action_kind::lookup : action_kind::submit}};
+    auto body = std::exchange(state_.intent.body, {});
+    intent_record record = state_.intent;
+    record.body = std::move(body);
+    return {{std::move(record)}, {look_first_ ? action_kind::lookup : action_kind::submit}};
   }
   // Resumed: the time already spent counts (read from the journal's wall times, once).
   give_up_from(state_.submitted_at ? state_.submitted_at : state_.intent.at, now);

@@ -170,6 +170,22 @@ TEST(RunMachine, FreshStartEmitsTheIntentWithTheSubmit) {
   EXPECT_EQ(h.machine.state().phase, run_phase::intended);
 }
 
+// The body leaves with the intent record: the journal state keeps the one copy, not the machine.
+TEST(RunMachine, TheBodyLeavesWithTheIntentAndIsNotKeptTwice) {
+  run_machine fresh = run_machine::fresh(make_intent(), polling(), seed);
+  EXPECT_EQ(fresh.state().intent.body, make_intent().body);  // the engine serialises it first
+  run_step s = fresh.start(at(t0));
+  EXPECT_EQ(only_record<intent_record>(s).body, make_intent().body);
+  EXPECT_TRUE(fresh.state().intent.body.empty());
+  EXPECT_EQ(fresh.state().intent.job, "end-contracts");
+
+  run_state replayed;
+  replayed.intent = make_intent();
+  run_machine resumed = run_machine::resume(replayed, polling(), seed);
+  EXPECT_TRUE(resumed.state().intent.body.empty());
+  EXPECT_EQ(resumed.start(at(t0 + 1000)).action.kind, action_kind::lookup);
+}
+
 TEST(RunMachine, SubmitOkRecordsTheTaskThenWaitsThenPolls) {
   harness h = started();
   run_step s = h.step(h.machine.on_submitted(make_task("tk-1"), at(t0 + 100)));
