@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -13,8 +15,6 @@
 #include <cstring>
 #include <memory>
 #include <sstream>
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/parser.h>
 
 #include "core/duration.hpp"
 #include "core/yaml_json.hpp"
@@ -77,7 +77,7 @@ void refuse_nul(const fs::path& path, std::string_view text) {
                      "a NUL byte; a configuration file is text (is this the right file?)");
 }
 
-source_position position_in(const fs::path& file, const YAML::Mark& m) {
+source_position position_in(const source_file& file, const YAML::Mark& m) {
   if (m.is_null()) return {file, 0, 0};
   return {file, m.line + 1, m.column + 1};  // yaml-cpp counts from 0
 }
@@ -185,8 +185,8 @@ std::string describe(const YAML::Node& node) {
 source_position yaml_reader::position(const YAML::Node& node) const {
   if (node.IsNull())
     for (const auto& [value, key_mark] : empty_values_)
-      if (value.is(node)) return position_in(file_.path, key_mark);
-  return position_in(file_.path, node.Mark());
+      if (value.is(node)) return position_in(shared_, key_mark);
+  return position_in(shared_, node.Mark());
 }
 
 void yaml_reader::fail(const YAML::Node& node, const std::string& message) const {

@@ -45,7 +45,7 @@ std::string describe(const YAML::Node& node);
 
 class yaml_reader {
  public:
-  explicit yaml_reader(const yaml_file& file) : file_(file) {}
+  explicit yaml_reader(const yaml_file& file) : file_(file), shared_(file.path) {}
 
   const std::filesystem::path& file() const { return file_.path; }
   source_position position(const YAML::Node& node) const;
@@ -79,6 +79,7 @@ class yaml_reader {
 
  private:
   const yaml_file& file_;
+  source_file shared_;  // file_.path, once for every position read from it
   // yaml-cpp marks an empty value (`timeout:`) at whatever token follows it, often on the next
   // line; members() records the key of each such value so that messages point at the key.
   mutable std::vector<std::pair<YAML::Node, YAML::Mark>> empty_values_;
