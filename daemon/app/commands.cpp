@@ -171,7 +171,7 @@ journal_file open_journal(const config& cfg) {
   return file;
 }
 
-int cmd_run(const command_line& cl, const config& cfg) {
+int cmd_run(const command_line& cl, config cfg) {
   std::vector<const job_config*> selected;
   if (cl.jobs.empty()) {
     for (const auto& j : cfg.jobs) selected.push_back(&j);
@@ -192,8 +192,11 @@ int cmd_run(const command_line& cl, const config& cfg) {
   // Named first: the order in which arguments are evaluated is unspecified, and g++ opened (and
   // created) the journal before the lookup refused a missing key.
   secret key = checked_before_the_journal(cfg);
+  journal_file journal = open_journal(cfg);
   std::unique_ptr<progress_line> line;  // before `o`: the engine's last events may come late
-  orchestrator o(cfg, std::move(key), open_journal(cfg));
+  // Moved, not copied: with thousands of jobs a second configuration is megabytes. `selected`
+  // points into it and is not used from here on.
+  orchestrator o(std::move(cfg), std::move(key), std::move(journal));
   if (!cl.quiet && progress_line::wanted()) {
     // A line per task would push the live line off the screen: notice and above, unless asked.
     if (!cl.level) set_log_level(log_level::notice);
@@ -218,9 +221,10 @@ int cmd_run(const command_line& cl, const config& cfg) {
   return status;
 }
 
-int cmd_serve(const config& cfg) {
+int cmd_serve(config cfg) {
   secret key = checked_before_the_journal(cfg);  // before the journal: see cmd_run
-  orchestrator o(cfg, std::move(key), open_journal(cfg));
+  journal_file journal = open_journal(cfg);
+  orchestrator o(std::move(cfg), std::move(key), std::move(journal));
   o.serve();
   // 0 after SIGTERM; 5 when the journal failed under it (the service manager sees the failure).
   if (o.exit_status() == exit_code::ok) log_notice("stopped");
@@ -279,8 +283,8 @@ int run_command(const command_line& cl) {
     }
     if (cl.command == "validate") return cmd_validate(cl);
     config cfg = load_config(config_path(cl));
-    if (cl.command == "run") return cmd_run(cl, cfg);
-    if (cl.command == "serve") return cmd_serve(cfg);
+    if (cl.command == "run") return cmd_run(cl, std::move(cfg));
+    if (cl.command == "serve") return cmd_serve(std::move(cfg));
     if (cl.command == "status") return cmd_status(cl, cfg);
     return cmd_journal(cl, cfg);
   } catch (const config_error& e) {
