@@ -411,9 +411,10 @@ void engine::finish_run(const std::string& run, instant now) {
   emit(events::run_ended{report});
   if (mode_ == mode::batch) reports_.push_back(std::move(report));
   // Closed runs beyond the recent ones are history: memory follows the open work.
-  if (++closed_since_prune_ > 2 * recent_runs_kept) {
+  if (state_.runs().size() > prune_above_) {
     state_.prune(recent_runs_kept);
-    closed_since_prune_ = 0;
+    const std::size_t kept = state_.runs().size();
+    prune_above_ = kept + std::max(kept / 2, 2 * recent_runs_kept);
   }
 }
 
