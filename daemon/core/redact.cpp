@@ -106,7 +106,9 @@ std::string cut_text(std::string text, std::size_t max, std::string_view mark) {
 
 std::string sanitize_server_text(std::string_view text, const secret& key, std::size_t max_length) {
   std::string clean(text);
-  if (!key.empty()) {
+  // Every form of the key is at least as long as the key itself: shorter text (a backend
+  // status, on every poll) cannot hold one, and is spared building the nine forms.
+  if (!key.empty() && text.size() >= key.reveal().size()) {
     key_forms forms;
     add_forms(forms, key.reveal());
     for (const std::string& form : forms.forms) replace_all(clean, form);

@@ -28,6 +28,15 @@ TEST(Redact, TheKeyInEveryFormIsReplaced) {
   EXPECT_EQ(clean(std::string(basic_b64) + "\n"), "[redacted]\\n");
 }
 
+// Text shorter than the key is not searched (no form of the key is shorter than the key): the
+// key alone, exactly as long, still is.
+TEST(Redact, TextAsLongAsTheKeyIsStillSearchedAndShorterTextIsKept) {
+  EXPECT_EQ(clean("ySLE1mhh6lfRsYa"), "[redacted]");
+  EXPECT_EQ(clean("running"), "running");
+  EXPECT_EQ(clean("ySLE1mhh6lfRsY"), "ySLE1mhh6lfRsY");
+  EXPECT_EQ(clean("a\tb"), "a\\tb");
+}
+
 TEST(Redact, PaddedAndUrlSafeBase64) {
   // A key whose base64 has padding and both characters the URL-safe alphabet changes.
   const secret odd(std::string("\xfb\xff\xbf?>", 5));  // base64 "+/+/Pz4=", URL-safe "-_-_Pz4="
