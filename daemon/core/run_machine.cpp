@@ -41,8 +41,8 @@ run_machine::run_machine(run_state state, bool journaled, const polling_config& 
       journaled_(journaled),
       polling_(polling),
       backoff_(policy_of(polling), seed) {
-  // The body is the journal's and the engine's to keep (a resumed run's is in the journal
-  // state, a fresh one's leaves with the intent record start() emits): one copy per open run.
+  // The body is the journal state's to keep (a resumed run's is there already, a fresh one's
+  // leaves with the intent record start() emits): one copy per open run.
   if (journaled_) state_.intent.body = {};
 }
 
